@@ -1,0 +1,49 @@
+# GANs for Medicine: every target creates .venv when it is missing, then uses it.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+JUPYTER := $(VENV)/bin/jupyter
+
+# Real data beside the repo (as on the course's CI) is used when present.
+SHARED_DATA := $(abspath ../shared/data)
+ifneq ($(wildcard $(SHARED_DATA)/medmnist),)
+export MEDMNIST_ROOT ?= $(SHARED_DATA)/medmnist
+endif
+ifneq ($(wildcard $(SHARED_DATA)/tabular),)
+export COURSE_DATA_ROOT ?= $(SHARED_DATA)
+endif
+
+.PHONY: lab run test release autograde feedback bench bench-fast clean
+
+$(VENV): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e '.[dev]'
+	touch $(VENV)
+
+lab: $(VENV)  ## JupyterLab on the student notebooks
+	$(JUPYTER) lab --ServerApp.root_dir=course
+
+run: $(VENV)  ## execute every solution notebook headless into build/, one summary line each
+	$(PY) -m scripts.run_notebooks $(if $(FAST),--fast,) $(NOTEBOOKS)
+
+test: $(VENV)  ## the whole test suite (FAST mode notebooks, grading pipeline, units)
+	$(PY) -m pytest
+
+release: $(VENV)
+	@echo "make release: not yet (the notebooks land with the image curriculum issue)"
+
+autograde: $(VENV)
+	@echo "make autograde: not yet (the notebooks land with the image curriculum issue)"
+
+feedback: $(VENV)
+	@echo "make feedback: not yet (the notebooks land with the image curriculum issue)"
+
+bench: $(VENV)
+	@echo "make bench: not yet (see the benchmarks issue)"
+
+bench-fast: $(VENV)
+	@echo "make bench-fast: not yet (see the benchmarks issue)"
+
+clean:
+	rm -rf build

@@ -1,0 +1,23 @@
+"""nbgrader settings for the course: solutions/ is the source, course/ the release."""
+import os
+
+c = get_config()  # noqa: F821 (provided by nbgrader)
+
+c.CourseDirectory.course_id = "gans-for-medicine"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "course"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(os.path.dirname(os.path.abspath(__file__)), "gradebook.db")
+# Helpers and data live in the installed `utils` package, never beside the notebooks.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "build", "*.pt"]
+
+# nbgrader's default of 30 s per cell kills real training. The longest cell of a full-mode
+# notebook stays under 10 minutes on 2 CPU cores; FAST-mode grading can lower it with
+# COURSE_CELL_TIMEOUT so that an infinite loop is cut sooner.
+c.Execute.timeout = int(os.environ.get("COURSE_CELL_TIMEOUT", "600"))
+c.Execute.interrupt_on_timeout = True
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

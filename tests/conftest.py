@@ -1,0 +1,35 @@
+"""Shared test set-up: offline data policy, real MedMNIST files when ../shared has them."""
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_MEDMNIST = REPO.parent / "shared" / "data" / "medmnist"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+# Tests never wait on a network: the download paths are exercised with monkeypatches.
+os.environ.setdefault("COURSE_OFFLINE", "1")
+if SHARED_MEDMNIST.is_dir():
+    os.environ.setdefault("MEDMNIST_ROOT", str(SHARED_MEDMNIST))
+if SHARED_DATA.is_dir():
+    os.environ.setdefault("COURSE_DATA_ROOT", str(SHARED_DATA))
+
+
+def real_medmnist_root() -> Path | None:
+    root = os.environ.get("MEDMNIST_ROOT")
+    return Path(root) if root and (Path(root) / "breastmnist.npz").is_file() else None
+
+
+@pytest.fixture
+def empty_data_env(tmp_path, monkeypatch):
+    """No real file anywhere: an empty MEDMNIST_ROOT, HOME and repo data cache."""
+    from utils import runtime
+
+    monkeypatch.setenv("MEDMNIST_ROOT", str(tmp_path / "empty"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    monkeypatch.delenv("COURSE_DATA", raising=False)
+    monkeypatch.delenv("COURSE_DATA_ROOT", raising=False)
+    monkeypatch.setattr(runtime, "data_cache_dir", lambda: tmp_path / "repo-data")
+    return tmp_path

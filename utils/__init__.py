@@ -1,0 +1,1 @@
+"""GANs for Medicine: shared plumbing for the course notebooks."""
