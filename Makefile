@@ -17,8 +17,8 @@ endif
 
 $(VENV): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e '.[dev]'
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
 	touch $(VENV)
 
 lab: $(VENV)  ## JupyterLab on the student notebooks
@@ -30,8 +30,8 @@ run: $(VENV)  ## execute every solution notebook headless into build/, one summa
 test: $(VENV)  ## the whole test suite (FAST mode notebooks, grading pipeline, units)
 	$(PY) -m pytest
 
-release: $(VENV)
-	@echo "make release: not yet (the notebooks land with the image curriculum issue)"
+release: $(VENV)  ## regenerate course/ from solutions/ with nbgrader (all, or ASSIGNMENTS="03-dcgan ...")
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m scripts.grading release $(ASSIGNMENTS)
 
 autograde: $(VENV)
 	@echo "make autograde: not yet (the notebooks land with the image curriculum issue)"

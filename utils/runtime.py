@@ -145,3 +145,19 @@ def data_sources() -> dict[str, str]:
 def any_standin() -> bool:
     """True when any dataset loaded in this process is a procedural stand-in."""
     return "stand-in" in _DATA_SOURCES.values()
+
+
+def save_results(notebook: str, results: dict, seconds: float | None = None) -> "Path":
+    """Write a notebook's key results to ``build/results/<notebook>.json`` for the benchmarks.
+
+    Device, mode and data sources are added so that every number says where it came from.
+    """
+    import json
+
+    record = {"notebook": notebook, "device": str(get_device()), "fast": is_fast(),
+              "data_sources": data_sources(),
+              "data_source": "stand-in" if any_standin() else ("real" if _DATA_SOURCES else "none"),
+              "seconds": None if seconds is None else round(seconds, 1), **results}
+    path = results_dir() / f"{notebook}.json"
+    path.write_text(json.dumps(record, indent=2, default=float))
+    return path
