@@ -33,11 +33,14 @@ test: $(VENV)  ## the whole test suite (FAST mode notebooks, grading pipeline, u
 release: $(VENV)  ## regenerate course/ from solutions/ with nbgrader (all, or ASSIGNMENTS="03-dcgan ...")
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m scripts.grading release $(ASSIGNMENTS)
 
-autograde: $(VENV)
-	@echo "make autograde: not yet (the notebooks land with the image curriculum issue)"
+# Grading options: ASSIGNMENT=03-dcgan STUDENT=alice JOBS=2 FULL=1 (default: everything, FAST mode, 1 job)
+GRADE_FILTER = $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT),) $(if $(STUDENT),--student $(STUDENT),)
 
-feedback: $(VENV)
-	@echo "make feedback: not yet (the notebooks land with the image curriculum issue)"
+autograde: $(VENV)  ## grade submitted/<student>/<assignment>/ and write build/grades.csv
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m scripts.grading autograde $(GRADE_FILTER) --jobs $(or $(JOBS),1) $(if $(FULL),--full,)
+
+feedback: $(VENV)  ## HTML feedback in feedback/<student>/<assignment>/ (hidden tests redacted)
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m scripts.grading feedback $(GRADE_FILTER)
 
 bench: $(VENV)
 	@echo "make bench: not yet (see the benchmarks issue)"

@@ -19,5 +19,16 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "build
 c.Execute.timeout = int(os.environ.get("COURSE_CELL_TIMEOUT", "600"))
 c.Execute.interrupt_on_timeout = True
 
+# A student who deletes a test cell does not escape it: autograde puts it back and runs it.
+c.OverwriteCells.add_missing_cells = True
+
+# nbgrader's feedback would show hidden tests and their tracebacks; redact both.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "utils.grading_hooks.RemoveHiddenTestErrors",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

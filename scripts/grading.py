@@ -5,11 +5,16 @@ a scratch copy in tests), so what is tested is what instructors run.
 """
 from __future__ import annotations
 
+import csv
+import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,20 +69,139 @@ class CellScore:
     auto: bool
 
 
-def autograde(root: Path, name: str, student: str = "*", fast: bool = True, cell_timeout: int = 120) -> None:
-    """Autograde one assignment for one student (or all, with the glob ``*``)."""
-    env = {"COURSE_FAST": "1" if fast else "0", "COURSE_CELL_TIMEOUT": str(cell_timeout), "MPLBACKEND": "Agg"}
-    nbgrader(root, "autograde", name, "--student", student, "--force", env=env)
+@dataclass
+class Outcome:
+    """What happened to one submission: "graded", or why it could not be."""
+
+    student: str
+    assignment: str
+    status: str
+    seconds: float
+    message: str = ""
+
+
+def _limit_memory(gigabytes: float):
+    """Cap the data segment of nbgrader and the kernel it starts, so a memory bomb fails alone."""
+    def apply() -> None:
+        limit = int(gigabytes * 2**30)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    return apply
+
+
+def _failure_reason(output: str) -> str:
+    for marker, reason in (("DeadKernelError", "the kernel died (crash, os._exit or out of memory)"),
+                           ("NotJSONError", "the notebook file is not valid JSON"),
+                           ("Notebook does not appear to be JSON", "the notebook file is not valid JSON"),
+                           ("ValidationError", "the notebook is not a valid Jupyter notebook"),
+                           ("MemoryError", "ran out of its memory limit")):
+        if marker in output:
+            return reason
+    lines = [line for line in output.strip().splitlines() if "ERROR" in line]
+    return lines[0][:200] if lines else output.strip()[-200:]
+
+
+def autograde(root: Path, name: str, student: str = "*", fast: bool = True, cell_timeout: int = 120,
+              memory_gb: float = 4.0, timeout: int | None = None) -> Outcome:
+    """Autograde one submission (or all of an assignment with the glob ``*``), never hanging.
+
+    The per-cell timeout cuts infinite loops, the memory limit stops memory bombs, and the
+    overall ``timeout`` (default: 20 cells' worth) is the last line of defence. A failure is
+    returned as an Outcome, not raised, so a batch goes on to the next submission.
+    """
+    env = {**os.environ, "COURSE_FAST": "1" if fast else "0", "COURSE_CELL_TIMEOUT": str(cell_timeout),
+           "MPLBACKEND": "Agg", "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    command = [*NBGRADER, "autograde", name, "--student", student, "--force"]
+    start = time.perf_counter()
+    try:
+        result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True,
+                                timeout=timeout or 20 * cell_timeout, preexec_fn=_limit_memory(memory_gb))
+    except subprocess.TimeoutExpired:
+        return Outcome(student, name, "failed", time.perf_counter() - start, "grading timed out")
+    seconds = time.perf_counter() - start
+    output = result.stdout + result.stderr
+    if result.returncode != 0 or "There was an error processing" in output:
+        return Outcome(student, name, "failed", seconds, _failure_reason(output))
+    return Outcome(student, name, "graded", seconds)
 
 
 def scores(root: Path, name: str, student: str) -> list[CellScore]:
     """Per-cell grades of one submission, read from the gradebook."""
     from nbgrader.api import Gradebook
 
-    url = "sqlite:///" + str(root / "gradebook.db")
-    with Gradebook(url) as gradebook:
+    with Gradebook(_db_url(root)) as gradebook:
         submission = gradebook.find_submission_notebook(name, name, student)
         return [CellScore(g.name, g.score, g.max_score, g.auto_score is not None) for g in submission.grades]
+
+
+def _db_url(root: Path) -> str:
+    return "sqlite:///" + str(root / "gradebook.db")
+
+
+def submissions(root: Path, assignment: str | None = None, student: str | None = None) -> list[tuple[str, str]]:
+    """(student, assignment) pairs found in ``submitted/``, optionally filtered."""
+    pairs = []
+    for folder in sorted((root / "submitted").glob("*/*")):
+        if folder.is_dir() and (assignment in (None, "", folder.name)) and (student in (None, "", folder.parent.name)):
+            pairs.append((folder.parent.name, folder.name))
+    return pairs
+
+
+def autograde_all(root: Path, pairs: list[tuple[str, str]], jobs: int = 1, **options) -> list[Outcome]:
+    """Grade every (student, assignment), ``jobs`` at a time; print one line per submission."""
+    def grade(pair):
+        outcome = autograde(root, pair[1], pair[0], **options)
+        print(f"{outcome.status:<7} {outcome.student:<20} {outcome.assignment:<34} {outcome.seconds:6.1f} s"
+              + (f"  {outcome.message}" if outcome.message else ""), flush=True)
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(grade, pairs))
+
+
+def _remember(root: Path, outcomes: list[Outcome]) -> dict:
+    """Merge these outcomes into build/autograde-outcomes.json, so reruns of one student keep the rest."""
+    path = root / "build" / "autograde-outcomes.json"
+    known = json.loads(path.read_text()) if path.is_file() else {}
+    known.update({f"{o.student}/{o.assignment}": asdict(o) for o in outcomes})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(known, indent=1))
+    return known
+
+
+def export_grades(root: Path, outcomes: list[Outcome] | None = None, target: Path | None = None) -> Path:
+    """One CSV row per submission: score, max score, and why it failed if it did."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    known = _remember(root, outcomes or [])
+    failures = {tuple(k.split("/", 1)): v["message"] for k, v in known.items() if v["status"] != "graded"}
+    target = target or root / "build" / "grades.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with Gradebook(_db_url(root)) as gradebook:
+        for student, name in submissions(root):
+            try:
+                submission = gradebook.find_submission(name, student)
+                score, max_score = submission.score, submission.max_score
+            except MissingEntry:
+                score, max_score = 0.0, None
+            status = "failed" if (student, name) in failures else "graded"
+            rows.append([student, name, round(score or 0.0, 2), max_score, status, failures.get((student, name), "")])
+    with open(target, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "assignment", "score", "max_score", "status", "message"])
+        writer.writerows(rows)
+    return target
+
+
+def feedback(root: Path, pairs: list[tuple[str, str]]) -> list[Path]:
+    """HTML feedback (hidden tests redacted, see utils.grading_hooks) for graded submissions."""
+    made = []
+    for student, name in pairs:
+        if not (root / "autograded" / student / name).is_dir():
+            continue
+        nbgrader(root, "generate_feedback", name, "--student", student, "--force")
+        made += sorted((root / "feedback" / student / name).glob("*.html"))
+    return made
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,11 +211,38 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="step", required=True)
     rel = sub.add_parser("release", help="regenerate course/ from solutions/")
     rel.add_argument("names", nargs="*", help="assignments (default: all)")
+    for step in ("autograde", "feedback"):
+        one = sub.add_parser(step, help=f"{step} submissions in submitted/<student>/<assignment>/")
+        one.add_argument("--assignment", default="", help="only this assignment")
+        one.add_argument("--student", default="", help="only this student")
+        if step == "autograde":
+            one.add_argument("--full", action="store_true", help="full mode instead of FAST mode")
+            one.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
+            one.add_argument("--cell-timeout", type=int, default=None,
+                             help="seconds per cell (default 120 FAST, 600 full)")
+            one.add_argument("--memory-gb", type=float, default=4.0, help="memory limit of each grading kernel")
     args = parser.parse_args(argv)
     if args.step == "release":
         names = args.names or assignments()
         release(REPO, names)
         print(f"released {len(names)} assignment(s) into course/: {', '.join(names)}")
+        return 0
+    pairs = submissions(REPO, args.assignment, args.student)
+    if not pairs:
+        print("No submissions found in submitted/<student>/<assignment>/ (collect them first).")
+        return 0
+    if args.step == "autograde":
+        timeout = args.cell_timeout or (600 if args.full else 120)
+        start = time.perf_counter()
+        outcomes = autograde_all(REPO, pairs, jobs=args.jobs, fast=not args.full, cell_timeout=timeout,
+                                 memory_gb=args.memory_gb)
+        minutes = (time.perf_counter() - start) / 60
+        failed = sum(o.status != "graded" for o in outcomes)
+        print(f"graded {len(outcomes) - failed}/{len(outcomes)} submissions in {minutes:.1f} min "
+              f"({len(outcomes) / max(minutes, 1e-9):.1f} per minute, jobs={args.jobs}); grades: {export_grades(REPO, outcomes)}")
+    else:
+        made = feedback(REPO, pairs)
+        print(f"wrote {len(made)} feedback file(s) under feedback/")
     return 0
 
 

@@ -45,7 +45,8 @@ def _error_outputs(notebook_path):
 
 def _grade(course, name, student, notebook):
     grading.submit(course, student, name, notebook)
-    grading.autograde(course, name, student)
+    outcome = grading.autograde(course, name, student)
+    assert outcome.status == "graded", f"autograde failed: {outcome.message}"
     return grading.scores(course, name, student)
 
 
