@@ -42,11 +42,11 @@ autograde: $(VENV)  ## grade submitted/<student>/<assignment>/ and write build/g
 feedback: $(VENV)  ## HTML feedback in feedback/<student>/<assignment>/ (hidden tests redacted)
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m scripts.grading feedback $(GRADE_FILTER)
 
-bench: $(VENV)
-	@echo "make bench: not yet (see the benchmarks issue)"
+bench: $(VENV)  ## full-mode cost and quality table of every notebook (+ autograde timing)
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m benchmarks.run $(NOTEBOOKS)
 
-bench-fast: $(VENV)
-	@echo "make bench-fast: not yet (see the benchmarks issue)"
+bench-fast: $(VENV)  ## the same in FAST mode (each notebook must stay under 60 s)
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m benchmarks.run --fast $(NOTEBOOKS)
 
 clean:
 	rm -rf build

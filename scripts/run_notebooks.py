@@ -41,12 +41,16 @@ def solution_notebooks(selected: list[str] | None = None) -> list[Path]:
 
 
 def _watch(process: subprocess.Popen, interval: float = 0.2) -> tuple[float, float]:
-    """Poll the process tree until it exits: (peak RSS in MB, CPU seconds of the tree)."""
+    """Poll until the process exits: (peak RSS of the kernel tree in MB, CPU seconds of the kernel tree).
+
+    Only the kernel and its children count (what a student's machine or Binder must hold);
+    papermill's own process is the harness, not the course.
+    """
     root = psutil.Process(process.pid)
     peak, cpu = 0.0, {}
     while process.poll() is None:
         try:
-            tree = [root] + root.children(recursive=True)
+            tree = root.children(recursive=True)
         except psutil.NoSuchProcess:
             break
         rss = 0
