@@ -22,7 +22,7 @@ $(VENV): pyproject.toml
 	touch $(VENV)
 
 lab: $(VENV)  ## JupyterLab on the student notebooks
-	$(JUPYTER) lab --ServerApp.root_dir=course
+	$(JUPYTER) lab --ServerApp.root_dir=course $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 run: $(VENV)  ## execute every solution notebook headless into build/, one summary line each
 	$(PY) -m scripts.run_notebooks $(if $(FAST),--fast,) $(NOTEBOOKS)
