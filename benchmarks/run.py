@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from benchmarks.headlines import headline
 from scripts import grading
 from scripts.run_notebooks import REPO, results_of, run_one, solution_notebooks
 
@@ -32,22 +33,6 @@ def stated_budget_seconds(notebook: Path) -> float | None:
     first = nbformat.read(notebook, as_version=4).cells[0].source
     match = BUDGET.search(first)
     return float(match.group(1)) * 60 if match else None
-
-
-def _fmt(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {_fmt(v)}" for k, v in value.items())
-    return str(value)
-
-
-def headline(results: dict) -> str:
-    """The notebook's own summary of its key quality numbers (its ``headline`` entry)."""
-    head = results.get("headline")
-    if not head:
-        return "(no headline results)"
-    return "; ".join(f"{key}: {_fmt(value)}" for key, value in head.items())
 
 
 def time_autograde(notebooks: list[Path]) -> dict:
@@ -124,7 +109,7 @@ def _row_md(row: dict) -> str:
     flag = f" **{'; '.join(row['flags'])}**" if row["flags"] else ""
     budget = f"{row['budget_s']:.0f}" if row["budget_s"] else "?"
     return (f"| {number} | {name} | {row['seconds']:.1f} | {row['cpu_seconds']:.1f} | {row['peak_mb']:.0f} | {budget} | "
-            f"{results.get('device', '?')} | {results.get('data_source', '?')} | {headline(results)}{flag} |")
+            f"{results.get('device', '?')} | {results.get('data_source', '?')} | {headline(row['notebook'], results)}{flag} |")
 
 
 def _machine() -> str:
