@@ -70,7 +70,7 @@ def run_one(notebook: Path, fast: bool, parameters: dict | None = None, timeout:
     """Execute one notebook with papermill in its own folder and measure it."""
     out = REPO / "build" / "executed" / notebook.name
     out.parent.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, COURSE_FAST="1" if fast else "0", MPLBACKEND="Agg")
+    env = dict(os.environ, COURSE_FAST="1" if fast else "0")
     command = [sys.executable, "-m", "papermill", str(notebook), str(out), "--cwd", str(notebook.parent),
                "--no-progress-bar", "--log-level", "ERROR", "--execution-timeout", str(timeout)]
     for key, value in (parameters or {}).items():

@@ -392,3 +392,11 @@ def test_subgroup_positive_label_and_errors():
         M.subgroup_gap([0, 0], [0, 1], ["a", "b"], metric="fnr")
     with pytest.raises(ValueError, match="y_true and groups"):
         M.subgroup_rates([0, 1], [0, 1], ["a"])
+
+
+def test_subgroup_rates_accept_string_groups_from_pandas():
+    import pandas as pd
+
+    groups = pd.Series(["Female", "Male", "Female", "Male"], dtype=object).to_numpy()
+    rates = M.subgroup_rates([1, 1, 1, 0], [0, 1, 1, 0], groups)
+    assert set(rates) == {"Female", "Male"} and rates["Female"]["fnr"] == 0.5

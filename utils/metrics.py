@@ -507,7 +507,8 @@ def _rates(truth: np.ndarray, pred: np.ndarray) -> dict:
 def subgroup_rates(y_true, y_pred, groups, positive=1) -> dict:
     """Per-group error rates of a binary classifier: does it miss disease more often in some patients?"""
     truth, pred, groups = _binary_outcomes(y_true, y_pred, groups, positive)
-    return {g.item(): _rates(truth[groups == g], pred[groups == g]) for g in np.unique(groups)}
+    # .item() turns NumPy scalars into plain Python keys; strings from pandas (object arrays) already are.
+    return {getattr(g, "item", lambda: g)(): _rates(truth[groups == g], pred[groups == g]) for g in np.unique(groups)}
 
 
 def subgroup_gap(y_true, y_pred, groups, metric="fnr", positive=1) -> tuple[float, dict]:
