@@ -40,8 +40,9 @@ def has_standin_mark(fig: Figure) -> bool:
     return any(text.get_gid() == STANDIN_GID for text in fig.texts)
 
 
-def _finish(fig: Figure, source: str | None) -> Figure:
-    """Add the stand-in mark when the data calls for it; every function ends here."""
+def mark_source(fig: Figure, source: str | None) -> Figure:
+    """Add the stand-in mark when the data calls for it (every figure of the course ends here,
+    including those drawn outside this module)."""
     if source not in _SOURCES:
         raise ValueError(f"source must be 'real', 'stand-in' or None, got {source!r}")
     standin = runtime.any_standin() if source is None else source == "stand-in"
@@ -149,7 +150,7 @@ def image_grid(images, nrow=8, title=None, labels=None, class_names=None, source
             fig.delaxes(ax)
     if title:
         fig.suptitle(title)
-    return _finish(fig, source)
+    return mark_source(fig, source)
 
 
 def class_montage(images, labels, class_names, per_class=8, source=None) -> Figure:
@@ -165,7 +166,7 @@ def class_montage(images, labels, class_names, per_class=8, source=None) -> Figu
         _show(ax, _tile(members[:per_class], per_class))
         ax.set_ylabel(f"{name}\n(n = {len(members)})", rotation=0, ha="right", va="center")
     fig.suptitle(f"First {per_class} images of each class")
-    return _finish(fig, source)
+    return mark_source(fig, source)
 
 
 def samples_over_time(snapshots, epochs=None, n=8, source=None) -> Figure:
@@ -193,7 +194,7 @@ def samples_over_time(snapshots, epochs=None, n=8, source=None) -> Figure:
         _show(ax, _tile(_to_display(snap, "each snapshot")[:n], n))
         ax.set_ylabel(name, rotation=0, ha="right", va="center")
     fig.suptitle("Generated samples during training (top = earliest)")
-    return _finish(fig, source)
+    return mark_source(fig, source)
 
 
 def real_vs_synthetic(real, fake, n=16, source=None) -> Figure:
@@ -204,7 +205,7 @@ def real_vs_synthetic(real, fake, n=16, source=None) -> Figure:
     for ax, (name, imgs) in zip(axes, panels.items()):
         _show(ax, _tile(imgs, ncol))
         ax.set_title(name)
-    return _finish(fig, source)
+    return mark_source(fig, source)
 
 
 def _first_column(values, name: str, length: int) -> np.ndarray:
@@ -236,7 +237,7 @@ def nearest_neighbours(queries, references, indices, distances, n=6, source=None
         _show(right, references[nearest[i]])
         right.set_title(f"nearest real (d = {distances[i]:.3g})", fontsize=9)
     fig.suptitle("Closest training image to each synthetic one")
-    return _finish(fig, source)
+    return mark_source(fig, source)
 
 
 # --------------------------------------------------------------------------- charts
@@ -253,7 +254,7 @@ def class_counts(counts, class_names, title=None, ax=None, source=None) -> Figur
     ax.set_xlim(0, counts.max(initial=1) * 1.3)  # room for the labels
     ax.set_xlabel("number of images")
     ax.set_title(title or "Images per class")
-    return _finish(fig, source)
+    return mark_source(fig, source)
 
 
 def _moving_average(values: np.ndarray, window: int) -> np.ndarray:
@@ -289,7 +290,7 @@ def loss_curves(history, keys=("d_loss", "g_loss"), smooth=0, title=None, ax=Non
     ax.set_ylabel("loss")
     ax.set_title(title or "Training losses")
     ax.legend()
-    return _finish(fig, source)
+    return mark_source(fig, source)
 
 
 def _score_summary(scores, n_sizes: int, name: str):
@@ -332,7 +333,7 @@ def learning_curves(sizes, train_scores, val_scores, metric="balanced accuracy",
     ax.set_ylabel(metric)
     ax.set_title(f"Learning curves: {metric} vs training-set size")
     ax.legend()
-    return _finish(fig, source)
+    return mark_source(fig, source)
 
 
 def per_class_bars(values_by_arm: Mapping[str, Sequence[float]], class_names, metric="recall",
@@ -361,7 +362,7 @@ def per_class_bars(values_by_arm: Mapping[str, Sequence[float]], class_names, me
     ax.set_ylabel(metric)
     ax.set_title(f"{metric} per class")
     ax.legend(title="arm")
-    return _finish(fig, source)
+    return mark_source(fig, source)
 
 
 def subgroup_bars(rates: Mapping, metric="false-negative rate", errors=None, ax=None,
@@ -384,7 +385,7 @@ def subgroup_bars(rates: Mapping, metric="false-negative rate", errors=None, ax=
     ax.set_xlabel("subgroup")
     ax.set_ylabel(metric)
     ax.set_title(f"{metric} by subgroup")
-    return _finish(fig, source)
+    return mark_source(fig, source)
 
 
 def _points(x, name: str) -> np.ndarray:
@@ -405,7 +406,7 @@ def scatter_2d(real, fake, title=None, ax=None, source=None) -> Figure:
     ax.set_ylabel("x2")
     ax.set_title(title or "Real vs generated points")
     ax.legend()
-    return _finish(fig, source)
+    return mark_source(fig, source)
 
 
 # --------------------------------------------------------------------------- tables
@@ -469,7 +470,7 @@ def marginals(real_df, synth_df, columns, source=None) -> Figure:
         fig.delaxes(ax)
     axes.flat[0].legend()
     fig.suptitle("Real vs synthetic: one column at a time")
-    return _finish(fig, source)
+    return mark_source(fig, source)
 
 
 def correlation_pair(real_df, synth_df, source=None) -> Figure:
@@ -498,7 +499,7 @@ def correlation_pair(real_df, synth_df, source=None) -> Figure:
     for ax in axes:
         ax.set_xticks(range(len(numeric)), [str(c) for c in numeric], rotation=90)
         ax.set_yticks(range(len(numeric)), [str(c) for c in numeric])
-    return _finish(fig, source)
+    return mark_source(fig, source)
 
 
 # --------------------------------------------------------------------------- files

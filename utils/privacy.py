@@ -231,7 +231,7 @@ def dcr_figure(dcr_synthetic, dcr_holdout, source=None):
     """Histograms of distance to closest training record: synthetic vs unseen real (holdout) records."""
     import matplotlib.pyplot as plt
 
-    from utils.plots import _finish
+    from utils.plots import mark_source
 
     dcr_synthetic, dcr_holdout = np.asarray(dcr_synthetic, float), np.asarray(dcr_holdout, float)
     fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
@@ -242,14 +242,14 @@ def dcr_figure(dcr_synthetic, dcr_holdout, source=None):
     ax.set_ylabel("records")
     ax.set_title("Distance to closest record")
     ax.legend()
-    return _finish(fig, source)
+    return mark_source(fig, source)
 
 
 def leakage_figure(epochs, white_box, black_box, reference: float | None = None, title: str = "", source=None):
     """Membership-attack AUC against training epochs (white- and black-box), with the chance line."""
     import matplotlib.pyplot as plt
 
-    from utils.plots import _finish
+    from utils.plots import mark_source
 
     fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
     ax.plot(epochs, white_box, "o-", label="white-box (discriminator score)")
@@ -261,7 +261,7 @@ def leakage_figure(epochs, white_box, black_box, reference: float | None = None,
     ax.set_ylabel("membership attack AUC")
     ax.set_title(title or "Leakage during training")
     ax.legend(fontsize=8)
-    return _finish(fig, source)
+    return mark_source(fig, source)
 
 
 def tradeoff_figure(rows, title: str = "", source=None):
@@ -272,7 +272,7 @@ def tradeoff_figure(rows, title: str = "", source=None):
     """
     import matplotlib.pyplot as plt
 
-    from utils.plots import _finish
+    from utils.plots import mark_source
 
     fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
     for row in rows:
@@ -288,4 +288,4 @@ def tradeoff_figure(rows, title: str = "", source=None):
     ax.set_ylabel("TSTR AUC on real test patients  → more useful")
     ax.set_title(title or "Privacy-utility trade-off")
     ax.legend(fontsize=8, loc="lower right")
-    return _finish(fig, source)
+    return mark_source(fig, source)

@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 from utils.data import TableSchema
 from utils.models import TabularDiscriminator, TabularGenerator
 from utils.runtime import get_device, pick, seed_everything
-from utils.train import History, discriminator_loss, generator_loss, gradient_penalty
+from utils.train import History, discriminator_step, generator_loss
 
 FAST_MAX_BATCHES = 4
 _MAX_DECIMALS = 6
@@ -216,21 +216,6 @@ class RecordEncoder:
 DStep = Callable[..., dict]
 
 
-def standard_d_step(D, opt_d, real, fake, labels, *, loss: str = "ns", gp_weight: float = 10.0) -> dict:
-    """One ordinary discriminator update on a batch of real and (detached) fake rows."""
-    real_logits = D(real) if labels is None else D(real, labels)
-    fake_logits = D(fake) if labels is None else D(fake, labels)
-    d_loss = discriminator_loss(real_logits, fake_logits, loss)
-    if loss == "wgan":
-        d_loss = d_loss + gp_weight * gradient_penalty(D, real, fake, labels)
-    opt_d.zero_grad(set_to_none=True)
-    d_loss.backward()
-    opt_d.step()
-    score = torch.sigmoid if loss == "ns" else (lambda t: t)
-    return {"d_loss": d_loss.item(), "d_real": score(real_logits.detach()).mean().item(),
-            "d_fake": score(fake_logits.detach()).mean().item()}
-
-
 def _conditions(condition, n_rows: int, n_conditions: int) -> tuple[torch.Tensor | None, int]:
     if condition is None:
         if n_conditions:
@@ -296,7 +281,7 @@ def train_tabular_gan(encoder: RecordEncoder, frame: pd.DataFrame, *, epochs: in
     G.condition_counts = None if labels is None else np.bincount(labels.numpy(), minlength=n_conditions)
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
-    d_step = d_step or (lambda D_, opt, real, fake, lab: standard_d_step(D_, opt, real, fake, lab, loss=loss))
+    d_step = d_step or (lambda D_, opt, real, fake, lab: discriminator_step(D_, opt, real, fake, lab, loss=loss))
     cap = max_batches if max_batches is not None else pick(FAST_MAX_BATCHES, None)
     X = X.to(device)
     labels = labels.to(device) if labels is not None else None
@@ -457,7 +442,7 @@ def quantile_figure(raw, codes, column: str, source=None):
     """Histograms of one continuous column before and after the quantile transform."""
     import matplotlib.pyplot as plt
 
-    from utils.plots import _finish
+    from utils.plots import mark_source
 
     raw = pd.Series(raw).dropna().to_numpy(float)
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
@@ -467,14 +452,14 @@ def quantile_figure(raw, codes, column: str, source=None):
     axes[1].set_title(f"{column}: after the quantile transform")
     for ax in axes:
         ax.set_ylabel("patients")
-    return _finish(fig, source)
+    return mark_source(fig, source)
 
 
 def auc_bars(values: dict, title: str = "", ylabel: str = "AUC on the real test set", source=None):
     """One bar per named AUC (grey for names containing 'TRTR', orange otherwise) and the chance line."""
     import matplotlib.pyplot as plt
 
-    from utils.plots import _finish
+    from utils.plots import mark_source
 
     if not values:
         raise ValueError("values must name at least one AUC")
@@ -488,4 +473,4 @@ def auc_bars(values: dict, title: str = "", ylabel: str = "AUC on the real test 
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(loc="upper right")
-    return _finish(fig, source)
+    return mark_source(fig, source)

@@ -278,25 +278,30 @@ def _resume(checkpoint, **objects) -> dict:
 
 
 # ----------------------------------------------------------------------------- GAN loop
-def _gan_step(G, D, opt_g, opt_d, real, labels, *, latent_dim, loss, gp_weight, update_g):
-    """One discriminator update, then (if ``update_g``) one generator update."""
-    z = torch.randn(real.shape[0], latent_dim, device=real.device)
-    fake = _call(G, z, labels)
+def discriminator_step(D, opt_d, real, fake, labels=None, *, loss: str = "ns", gp_weight: float = 10.0) -> dict:
+    """One discriminator update on real and generated inputs (``fake`` is detached here).
+
+    Returns the loss and D's mean score on real and fake: probabilities for ``"ns"``,
+    raw critic scores otherwise. ``"wgan"`` adds the gradient penalty.
+    """
+    fake = fake.detach()
     real_logits = _call(D, real, labels)
-    fake_logits = _call(D, fake.detach(), labels)
+    fake_logits = _call(D, fake, labels)
     d_loss = discriminator_loss(real_logits, fake_logits, loss)
     if loss == "wgan":
         d_loss = d_loss + gp_weight * gradient_penalty(D, real, fake, labels)
     opt_d.zero_grad(set_to_none=True)
     d_loss.backward()
     opt_d.step()
-
     score = torch.sigmoid if loss == "ns" else (lambda t: t)
-    values = {
-        "d_loss": d_loss.item(),
-        "d_real": score(real_logits.detach()).mean().item(),
-        "d_fake": score(fake_logits.detach()).mean().item(),
-    }
+    return {"d_loss": d_loss.item(), "d_real": score(real_logits.detach()).mean().item(),
+            "d_fake": score(fake_logits.detach()).mean().item()}
+
+
+def _gan_step(G, D, opt_g, opt_d, real, labels, *, latent_dim, loss, gp_weight, update_g):
+    """One discriminator update, then (if ``update_g``) one generator update."""
+    z = torch.randn(real.shape[0], latent_dim, device=real.device)
+    values = discriminator_step(D, opt_d, real, _call(G, z, labels), labels, loss=loss, gp_weight=gp_weight)
     if update_g:
         z = torch.randn(real.shape[0], latent_dim, device=real.device)
         g_loss = generator_loss(_call(D, _call(G, z, labels), labels), loss)
