@@ -108,7 +108,11 @@ def autograde(root: Path, name: str, student: str = "*", fast: bool = True, cell
     overall ``timeout`` (default: 20 cells' worth) is the last line of defence. A failure is
     returned as an Outcome, not raised, so a batch goes on to the next submission.
     """
+    # Each submission gets its own cache and results folders: one student's trained generator
+    # or results must never be read while grading another's (or another run at the same time).
+    private = root / "build" / "grading" / student.replace("*", "all") / name
     env = {**os.environ, "COURSE_FAST": "1" if fast else "0", "COURSE_CELL_TIMEOUT": str(cell_timeout),
+           "COURSE_CACHE": str(private / "cache"), "COURSE_RESULTS": str(private / "results"),
            "MPLBACKEND": "Agg", "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
     command = [*NBGRADER, "autograde", name, "--student", student, "--force"]
     start = time.perf_counter()

@@ -3,6 +3,7 @@
 For each assignment: the solution notebook, submitted as a student's work, runs clean and
 scores full marks; the unmodified student notebook scores zero on every autograded cell;
 and ``course/`` is exactly what ``nbgrader generate_assignment`` makes from ``solutions/``.
+All submissions are graded once, two at a time, by the same driver as ``make autograde``.
 """
 import json
 import re
@@ -14,23 +15,28 @@ from scripts import grading
 from conftest import REPO
 
 ASSIGNMENTS = grading.assignments()
+STUDENTS = {"solution": lambda name: REPO / "solutions" / name / f"{name}.ipynb",
+            "blank": lambda name: REPO / "course" / name / f"{name}.ipynb"}
 pytestmark = pytest.mark.notebooks
 
 
 @pytest.fixture(scope="module")
-def scratch(tmp_path_factory):
-    """A scratch course root (so the tests never touch the real gradebook or course/)."""
-    return {"root": grading.scratch_course(tmp_path_factory.mktemp("course")), "released": set()}
+def graded(tmp_path_factory):
+    """A scratch course root (never the real gradebook) with every submission autograded."""
+    root = grading.scratch_course(tmp_path_factory.mktemp("course"))
+    grading.release(root)
+    for name in ASSIGNMENTS:
+        for student, path in STUDENTS.items():
+            grading.submit(root, student, name, path(name))
+    outcomes = grading.autograde_all(root, grading.submissions(root), jobs=2)
+    return root, {(o.student, o.assignment): o for o in outcomes}
 
 
-@pytest.fixture
-def course(scratch, request):
-    """The scratch root with this test's assignment released there."""
-    name = request.node.callspec.params["name"]
-    if name not in scratch["released"]:
-        grading.release(scratch["root"], [name])
-        scratch["released"].add(name)
-    return scratch["root"]
+def _scores(graded, student, name):
+    root, outcomes = graded
+    outcome = outcomes[(student, name)]
+    assert outcome.status == "graded", f"autograde of the {student} notebook failed: {outcome.message}"
+    return grading.scores(root, name, student)
 
 
 def _error_outputs(notebook_path):
@@ -43,21 +49,14 @@ def _error_outputs(notebook_path):
     return errors
 
 
-def _grade(course, name, student, notebook):
-    grading.submit(course, student, name, notebook)
-    outcome = grading.autograde(course, name, student)
-    assert outcome.status == "graded", f"autograde failed: {outcome.message}"
-    return grading.scores(course, name, student)
-
-
 def test_there_are_notebooks():
     assert ASSIGNMENTS, "no notebooks in solutions/"
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_solution_runs_clean_and_scores_full(course, name):
-    cells = _grade(course, name, "solution", REPO / "solutions" / name / f"{name}.ipynb")
-    errors = _error_outputs(course / "autograded" / "solution" / name / f"{name}.ipynb")
+def test_solution_runs_clean_and_scores_full(graded, name):
+    cells = _scores(graded, "solution", name)
+    errors = _error_outputs(graded[0] / "autograded" / "solution" / name / f"{name}.ipynb")
     assert not errors, "the solution notebook raised:\n" + "\n\n".join(errors)
     auto = [c for c in cells if c.auto]
     assert auto, "no autograded cells"
@@ -68,17 +67,17 @@ def test_solution_runs_clean_and_scores_full(course, name):
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_unmodified_release_scores_zero(course, name):
-    cells = _grade(course, name, "blank", course / "course" / name / f"{name}.ipynb")
+def test_unmodified_release_scores_zero(graded, name):
+    cells = _scores(graded, "blank", name)
     credited = {c.grade_id: c.score for c in cells if c.auto and c.score}
     assert not credited, f"the blank student notebook earned points: {credited}"
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_committed_release_matches_nbgrader_output(course, name):
+def test_committed_release_matches_nbgrader_output(graded, name):
     committed = REPO / "course" / name / f"{name}.ipynb"
     assert committed.is_file(), f"{committed.relative_to(REPO)} is missing: run `make release`"
-    generated = nbformat.read(course / "course" / name / f"{name}.ipynb", as_version=4)
+    generated = nbformat.read(graded[0] / "course" / name / f"{name}.ipynb", as_version=4)
     ours = nbformat.read(committed, as_version=4)
     strip = lambda nb: [(c.cell_type, c.source, json.dumps(c.metadata.get("nbgrader", {}), sort_keys=True))
                         for c in nb.cells]
