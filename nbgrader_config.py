@@ -9,7 +9,9 @@ c.CourseDirectory.release_directory = "course"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(os.path.dirname(os.path.abspath(__file__)), "gradebook.db")
+# Parallel grading jobs share this file: wait up to a minute for a lock rather than fail.
+c.CourseDirectory.db_url = ("sqlite:///" + os.path.join(os.path.dirname(os.path.abspath(__file__)), "gradebook.db")
+                            + "?timeout=60")
 # Helpers and data live in the installed `utils` package, never beside the notebooks.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "build", "*.pt"]
 

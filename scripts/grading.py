@@ -8,8 +8,10 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import resource
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -96,8 +98,13 @@ def _failure_reason(output: str) -> str:
                            ("MemoryError", "ran out of its memory limit")):
         if marker in output:
             return reason
-    lines = [line for line in output.strip().splitlines() if "ERROR" in line]
-    return lines[0][:200] if lines else output.strip()[-200:]
+    exceptions = re.findall(r"^\s*([\w.]+(?:Error|Exception): .*)$", output, flags=re.MULTILINE)
+    return exceptions[-1].strip()[:300] if exceptions else output.strip()[-300:]
+
+
+def _locked(output: str) -> bool:
+    """SQLite refuses a write while another grading job holds the gradebook: worth one more try."""
+    return "database is locked" in output
 
 
 def autograde(root: Path, name: str, student: str = "*", fast: bool = True, cell_timeout: int = 120,
@@ -116,13 +123,16 @@ def autograde(root: Path, name: str, student: str = "*", fast: bool = True, cell
            "MPLBACKEND": "Agg", "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
     command = [*NBGRADER, "autograde", name, "--student", student, "--force"]
     start = time.perf_counter()
-    try:
-        result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True,
-                                timeout=timeout or 20 * cell_timeout, preexec_fn=_limit_memory(memory_gb))
-    except subprocess.TimeoutExpired:
-        return Outcome(student, name, "failed", time.perf_counter() - start, "grading timed out")
+    for attempt in range(2):
+        try:
+            result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True,
+                                    timeout=timeout or 20 * cell_timeout, preexec_fn=_limit_memory(memory_gb))
+        except subprocess.TimeoutExpired:
+            return Outcome(student, name, "failed", time.perf_counter() - start, "grading timed out")
+        output = result.stdout + result.stderr
+        if not _locked(output):
+            break
     seconds = time.perf_counter() - start
-    output = result.stdout + result.stderr
     if result.returncode != 0 or "There was an error processing" in output:
         return Outcome(student, name, "failed", seconds, _failure_reason(output))
     return Outcome(student, name, "graded", seconds)
@@ -158,8 +168,22 @@ def autograde_all(root: Path, pairs: list[tuple[str, str]], jobs: int = 1, **opt
               + (f"  {outcome.message}" if outcome.message else ""), flush=True)
         return outcome
 
+    if jobs > 1:
+        _allow_concurrent_writers(root)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(grade, pairs))
+
+
+def _allow_concurrent_writers(root: Path) -> None:
+    """Switch the SQLite gradebook to write-ahead logging (it stays so in the file).
+
+    In SQLite's default mode, one grading job's open read transaction (held while its
+    notebook runs) blocks another job's commit until it gives up with "database is locked".
+    """
+    database = root / "gradebook.db"
+    if database.is_file():
+        with sqlite3.connect(database) as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
 
 
 def _remember(root: Path, outcomes: list[Outcome]) -> dict:
