@@ -75,7 +75,7 @@ def breast_imaging(r):
 
 def synthetic_ehr(r):
     return (f"{r.get('table', '?')}: TSTR AUC {_num(r.get('tstr_auc'))} vs TRTR {_num(r.get('trtr_auc'))}; "
-            f"mean |corr| gap {_num(r.get('mean_abs_correlation_gap'))}")
+            f"mean abs. correlation gap {_num(r.get('mean_abs_correlation_gap'))}")
 
 
 def privacy(r):
