@@ -103,8 +103,9 @@ def _failure_reason(output: str) -> str:
 
 
 def _locked(output: str) -> bool:
-    """SQLite refuses a write while another grading job holds the gradebook: worth one more try."""
-    return "database is locked" in output
+    """A clash with a parallel grading job on the gradebook (a lock, or both adding the same
+    student at once): worth one more try."""
+    return "database is locked" in output or "UNIQUE constraint failed" in output
 
 
 def autograde(root: Path, name: str, student: str = "*", fast: bool = True, cell_timeout: int = 120,
@@ -170,8 +171,18 @@ def autograde_all(root: Path, pairs: list[tuple[str, str]], jobs: int = 1, **opt
 
     if jobs > 1:
         _allow_concurrent_writers(root)
+        _add_students(root, sorted({student for student, _ in pairs}))
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(grade, pairs))
+
+
+def _add_students(root: Path, students: list[str]) -> None:
+    """Create the students up front, so parallel jobs do not race to add the same one."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(_db_url(root)) as gradebook:
+        for student in students:
+            gradebook.update_or_create_student(student)
 
 
 def _allow_concurrent_writers(root: Path) -> None:
