@@ -33,3 +33,18 @@ def empty_data_env(tmp_path, monkeypatch):
     monkeypatch.delenv("COURSE_DATA_ROOT", raising=False)
     monkeypatch.setattr(runtime, "data_cache_dir", lambda: tmp_path / "repo-data")
     return tmp_path
+
+
+@pytest.fixture
+def clean_figures_and_sources():
+    """No figures or recorded data sources leak from one test into the next."""
+    import matplotlib.pyplot as plt
+
+    from utils import runtime
+
+    saved = dict(runtime._DATA_SOURCES)
+    runtime._DATA_SOURCES.clear()
+    yield
+    plt.close("all")
+    runtime._DATA_SOURCES.clear()
+    runtime._DATA_SOURCES.update(saved)

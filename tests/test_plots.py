@@ -15,15 +15,7 @@ from utils import plots, runtime  # noqa: E402
 CLASSES = ["normal", "benign", "malignant"]
 
 
-@pytest.fixture(autouse=True)
-def _clean():
-    """No figures or recorded data sources leak from one test into the next."""
-    saved = dict(runtime._DATA_SOURCES)
-    runtime._DATA_SOURCES.clear()
-    yield
-    plt.close("all")
-    runtime._DATA_SOURCES.clear()
-    runtime._DATA_SOURCES.update(saved)
+pytestmark = pytest.mark.usefixtures("clean_figures_and_sources")
 
 
 def gray(n=6, size=8):

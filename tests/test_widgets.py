@@ -14,14 +14,7 @@ from utils import runtime, widgets  # noqa: E402
 from utils.widgets import TuringTest  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _clean():
-    saved = dict(runtime._DATA_SOURCES)
-    runtime._DATA_SOURCES.clear()
-    yield
-    plt.close("all")
-    runtime._DATA_SOURCES.clear()
-    runtime._DATA_SOURCES.update(saved)
+pytestmark = pytest.mark.usefixtures("clean_figures_and_sources")
 
 
 def pools(channels=3, n_real=20, n_fake=15):
