@@ -63,6 +63,14 @@ def _check_labels(labels: torch.Tensor | None, n: int, n_classes: int, who: str)
         )
 
 
+def _with_label_embedding(model: nn.Module, x: torch.Tensor, width: int, labels, what: str) -> torch.Tensor:
+    """Check ``x`` (N, width) and the labels, then append the label embedding when conditional."""
+    name = type(model).__name__
+    _check_matrix(x, width, name, what)
+    _check_labels(labels, x.shape[0], model.n_classes, name)
+    return x if model.embed is None else torch.cat([x, model.embed(labels)], dim=1)
+
+
 def _mlp(in_dim: int, hidden: int, n_hidden: int, slope: float) -> nn.Sequential:
     """``n_hidden`` blocks of Linear + LeakyReLU: the trunk shared by the MLP models."""
     layers: list[nn.Module] = []
@@ -137,11 +145,7 @@ class DCGANGenerator(nn.Module):
         )
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        name = type(self).__name__
-        _check_matrix(z, self.latent_dim, name, "z")
-        _check_labels(labels, z.shape[0], self.n_classes, name)
-        if self.embed is not None:
-            z = torch.cat([z, self.embed(labels)], dim=1)
+        z = _with_label_embedding(self, z, self.latent_dim, labels, "z")
         return self.upsample(self.project(z))
 
 
@@ -270,11 +274,7 @@ class TabularGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None,
                 tau: float = 0.5, hard: bool = False) -> torch.Tensor:
-        name = type(self).__name__
-        _check_matrix(z, self.latent_dim, name, "z")
-        _check_labels(labels, z.shape[0], self.n_classes, name)
-        if self.embed is not None:
-            z = torch.cat([z, self.embed(labels)], dim=1)
+        z = _with_label_embedding(self, z, self.latent_dim, labels, "z")
         h = self.body(z)
         parts = [self.continuous(h)] if self.continuous is not None else []
         parts += [F.gumbel_softmax(head(h), tau=tau, hard=hard) for head in self.categorical]
@@ -291,11 +291,7 @@ class TabularDiscriminator(nn.Module):
         self.net = nn.Sequential(_mlp(in_dim + n_classes, hidden, 2, slope=0.2), nn.Linear(hidden, 1))
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        name = type(self).__name__
-        _check_matrix(x, self.in_dim, name, "records")
-        _check_labels(labels, x.shape[0], self.n_classes, name)
-        if self.embed is not None:
-            x = torch.cat([x, self.embed(labels)], dim=1)
+        x = _with_label_embedding(self, x, self.in_dim, labels, "records")
         return self.net(x).squeeze(1)
 
 
