@@ -80,8 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     return write_report(rows, grading_times, args.fast, REPO / "benchmarks" / "results" / stem)
 
 
-HEADER = "| # | notebook | seconds | CPU s | peak MB | budget s | device | data | key results |"
-RULE = "|---|---|---|---|---|---|---|---|---|"
+HEADER = ("| # | notebook | seconds | CPU s | peak MB | budget s | device | data "
+          "| time by phase, s (data · train · eval · rest) | key results |")
+RULE = "|---|---|---|---|---|---|---|---|---|---|"
 
 
 def _judge(row: dict, budget: float | None) -> dict:
@@ -113,7 +114,9 @@ def write_report(rows: list[dict], grading_times: dict, fast: bool, out: Path) -
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     out.with_suffix(".json").write_text(json.dumps({"rows": rows, "autograde_seconds": grading_times, "fast": fast,
                                                      "machine": _machine()}, indent=2, default=str))
-    print("\n".join(lines[-3:]) + f"\nwrote {out.with_suffix('.md').relative_to(REPO)}")
+    written = out.with_suffix(".md")
+    shown = written.relative_to(REPO) if written.is_relative_to(REPO) else written
+    print("\n".join(lines[-3:]) + f"\nwrote {shown}")
     return 1 if any("FAILED" in f for f in flags) else 0
 
 
@@ -123,7 +126,18 @@ def _row_md(row: dict) -> str:
     flag = f" **{'; '.join(row['flags'])}**" if row["flags"] else ""
     budget = f"{row['budget_s']:.0f}" if row["budget_s"] else "?"
     return (f"| {number} | {name} | {row['seconds']:.1f} | {row['cpu_seconds']:.1f} | {row['peak_mb']:.0f} | {budget} | "
-            f"{results.get('device', '?')} | {results.get('data_source', '?')} | {headline(row['notebook'], results)}{flag} |")
+            f"{results.get('device', '?')} | {results.get('data_source', '?')} | {time_by_phase(row)} | "
+            f"{headline(row['notebook'], results)}{flag} |")
+
+
+def time_by_phase(row: dict) -> str:
+    """Data loading, training and evaluation seconds (from utils.profiling), and the rest of the
+    wall time: the notebook's own code, plots, kernel start-up."""
+    phases = row["results"].get("seconds_by_phase")
+    if not phases:
+        return "?"
+    spent = [phases.get(name, 0.0) for name in ("data loading", "training", "evaluation")]
+    return " · ".join(f"{s:.0f}" for s in spent + [max(0.0, row["seconds"] - sum(spent))])
 
 
 def _machine() -> str:

@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 
 from utils.metrics import distance_to_closest_record
+from utils.profiling import timed
 
 _RATE_METRICS = ("fnr", "tpr", "fpr", "accuracy")
 
@@ -141,6 +142,7 @@ def _outcome_indicators(y_true, y_pred, metric: str, positive) -> tuple[np.ndarr
     return np.ones_like(truth), truth == pred
 
 
+@timed("evaluation")
 def bootstrap_gap(y_true, y_pred, groups, group_a, group_b, metric: str = "fnr", positive=1,
                   n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> dict:
     """``metric`` of group_a minus group_b on one test set, with a percentile bootstrap interval.
@@ -209,6 +211,7 @@ def per_group_marginal_distance(real: pd.DataFrame, synth: pd.DataFrame, group_c
     return result
 
 
+@timed("evaluation")
 def group_coverage(holdout, holdout_groups, train, synthetic, seed: int = 0) -> dict:
     """How well do synthetic records cover each group's real patients, relative to real data?
 

@@ -22,6 +22,7 @@ import torch
 
 from utils import runtime
 from utils.models import SmallCNN
+from utils.profiling import timed
 
 VERSION = 1  # bump when the architecture or recipe changes: old caches are then ignored
 FULL_EPOCHS = 4
@@ -85,6 +86,7 @@ def _images_of(images) -> torch.Tensor:
     return x.float()
 
 
+@timed("evaluation")
 def extract_features(model, images, batch: int = 512) -> np.ndarray:
     """Penultimate features (N, D) of ``images`` (N, C, 28, 28) in [-1, 1], as float64 NumPy.
 
@@ -112,6 +114,7 @@ def extract_features(model, images, batch: int = 512) -> np.ndarray:
     return torch.cat(chunks).numpy()
 
 
+@timed("training")
 def _train(train, val, seed: int, epochs: int, device, progress: bool) -> tuple[SmallCNN, float]:
     from utils.data import make_loader
     from utils.metrics import balanced_accuracy

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from utils.profiling import timed
+
 _SUBGROUP_METRICS = ("tpr", "fnr", "fpr", "accuracy")
 
 
@@ -183,6 +185,7 @@ def _check_chunk(chunk) -> int:
     return int(chunk)
 
 
+@timed("evaluation")
 def nearest_neighbour_distances(queries, references, exclude_self=False, chunk=1024):
     """Euclidean distance from each query row to its nearest reference row, and that row's index.
 
@@ -227,6 +230,7 @@ def _fraction_inside_balls(
     return float(inside.mean())
 
 
+@timed("evaluation")
 def precision_recall(real_features, fake_features, k=3, chunk=1024) -> tuple[float, float]:
     """Improved precision and recall (Kynkäänniemi et al., 2019).
 
@@ -251,6 +255,7 @@ def precision_recall(real_features, fake_features, k=3, chunk=1024) -> tuple[flo
     return precision, recall
 
 
+@timed("evaluation")
 def memorization_report(synthetic, train, holdout) -> dict:
     """Is the generator copying training patients? Compare with how close *unseen* patients are.
 
@@ -398,6 +403,7 @@ def _fit_and_score(model: str, seed: int, X, y, test_X, test_y, n_classes: int) 
     return macro_auc(test_y, probs)
 
 
+@timed("evaluation")
 def tstr(train_X, train_y, test_X, test_y, real_train=None, model="logistic", seed=0) -> dict:
     """Train on synthetic, test on real: is the synthetic data useful for a downstream classifier?
 
@@ -434,6 +440,7 @@ def tstr(train_X, train_y, test_X, test_y, real_train=None, model="logistic", se
 # ---------------------------------------------------------------- privacy
 
 
+@timed("evaluation")
 def distance_to_closest_record(synthetic, reference, scaler_from=None) -> np.ndarray:
     """Distance from each synthetic record to the closest real one (DCR); 0 means a copied patient.
 

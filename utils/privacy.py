@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from utils.profiling import timed
+
 
 # ----------------------------------------------------------------------------- DP-SGD
 def per_sample_gradients(model: nn.Module, sample_loss, *batch: torch.Tensor, call=None) -> dict[str, torch.Tensor]:
@@ -175,6 +177,7 @@ def epsilon(noise_multiplier: float, sample_rate: float, steps: int, delta: floa
 
 
 # ----------------------------------------------------------------------------- attacks
+@timed("evaluation")
 def discriminator_scores(D: nn.Module, records, labels=None, batch: int = 4096) -> np.ndarray:
     """White-box attack score: D's raw logit for each encoded record (higher = looks like training data)."""
     device = next(D.parameters()).device
@@ -191,6 +194,7 @@ def discriminator_scores(D: nn.Module, records, labels=None, batch: int = 4096) 
     return torch.cat(out).numpy().astype(np.float64)
 
 
+@timed("evaluation")
 def distance_scores(candidates, synthetic, chunk: int = 1024) -> np.ndarray:
     """Black-box attack score: minus the distance from each candidate to its nearest synthetic record.
 

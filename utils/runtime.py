@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from utils.profiling import seconds_by_phase
+
 _TRUE = {"1", "true", "yes", "on"}
 _DEVICES = ("cuda", "mps", "cpu")
 
@@ -150,14 +152,17 @@ def any_standin() -> bool:
 def save_results(notebook: str, results: dict, seconds: float | None = None) -> "Path":
     """Write a notebook's key results to ``build/results/<notebook>.json`` for the benchmarks.
 
-    Device, mode and data sources are added so that every number says where it came from.
+    Device, mode and data sources are added so that every number says where it came from,
+    and the seconds the library spent per phase (``utils.profiling``) so the benchmark can
+    show where the time went.
     """
     import json
 
     record = {"notebook": notebook, "device": str(get_device()), "fast": is_fast(),
               "data_sources": data_sources(),
               "data_source": "stand-in" if any_standin() else ("real" if _DATA_SOURCES else "none"),
-              "seconds": None if seconds is None else round(seconds, 1), **results}
+              "seconds": None if seconds is None else round(seconds, 1),
+              "seconds_by_phase": seconds_by_phase(), **results}
     path = results_dir() / f"{notebook}.json"
     path.write_text(json.dumps(record, indent=2, default=float))
     return path

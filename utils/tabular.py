@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from utils.data import TableSchema
 from utils.models import TabularDiscriminator, TabularGenerator
+from utils.profiling import timed
 from utils.runtime import get_device, pick, seed_everything
 from utils.train import History, discriminator_step, generator_loss
 
@@ -248,6 +249,7 @@ def cpu_threads(n: int | None):
         torch.set_num_threads(before)
 
 
+@timed("training")
 def train_tabular_gan(encoder: RecordEncoder, frame: pd.DataFrame, *, epochs: int, condition=None,
                       n_conditions: int = 0, latent_dim: int = 32, hidden: int = 128,
                       batch_size: int = 256, lr: float = 2e-4, seed: int = 0, device=None,
@@ -324,6 +326,7 @@ def _loop(G, D, opt_g, opt_d, X, labels, d_step, history, *, epochs, batch_size,
             D.train()
 
 
+@timed("evaluation")
 def sample_records(G: TabularGenerator, encoder: RecordEncoder, n: int, condition=None, seed: int = 0,
                    device=None) -> pd.DataFrame:
     """Draw ``n`` synthetic records (hard one-hot categoricals) and decode them into a DataFrame.

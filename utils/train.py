@@ -22,6 +22,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from utils.runtime import get_device, pick, seed_everything
+from utils.profiling import timed, timed_iter
 
 GAN_LOSSES = ("ns", "hinge", "wgan")
 FAST_MAX_BATCHES = 4
@@ -250,7 +251,8 @@ def _batch_cap(max_batches: int | None) -> int | None:
 
 
 def _batches(loader, cap: int | None):
-    for i, batch in enumerate(loader):
+    """The loader's batches (at most ``cap``); time spent fetching them counts as data loading."""
+    for i, batch in enumerate(timed_iter("data loading", loader)):
         if cap is not None and i >= cap:
             return
         yield batch
@@ -321,6 +323,7 @@ def _snapshot(G: nn.Module, snapshot_noise, device: torch.device) -> torch.Tenso
     return out.cpu()
 
 
+@timed("training")
 def train_gan(G: nn.Module, D: nn.Module, loader, *, epochs: int, latent_dim: int, loss: str = "ns",
               lr_g: float = 2e-4, lr_d: float = 2e-4, betas=(0.5, 0.999), n_critic: int = 1,
               gp_weight: float = 10.0, conditional: bool = False, device=None,
@@ -408,6 +411,7 @@ def _run_epoch(model, loader, criterion, device, cap, optimizer=None) -> dict:
     }
 
 
+@timed("training")
 def train_classifier(model: nn.Module, train_loader, val_loader=None, *, epochs: int, lr: float = 1e-3,
                      weight_decay: float = 0.0, class_weights=None, device=None,
                      max_batches: int | None = None, checkpoint=None, progress: bool = True,
@@ -465,6 +469,7 @@ def _model_device(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
+@timed("evaluation")
 def predict(model: nn.Module, loader, device=None,
             max_batches: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(y_true, probs)``: labels and softmax class probabilities as NumPy arrays.
@@ -485,6 +490,7 @@ def predict(model: nn.Module, loader, device=None,
     return torch.cat(targets).numpy(), torch.cat(probs).numpy()
 
 
+@timed("evaluation")
 def sample(G: nn.Module, n: int, latent_dim: int, labels=None, device=None, batch: int = 512,
            seed: int | None = None, **kwargs) -> torch.Tensor:
     """Draw ``n`` samples from ``G`` in eval mode; returns a CPU tensor.

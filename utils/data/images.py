@@ -15,6 +15,7 @@ from utils import runtime
 from utils.data.errors import DataError, DataNotFoundError
 from utils.data.policy import data_mode, network_reachable
 from utils.data.standin import standin_images
+from utils.profiling import timed
 
 SPLITS = ("train", "val", "test")
 _VERIFIED: dict[tuple[str, int, float], bool] = {}
@@ -173,6 +174,7 @@ def _how_to_get(flag: str, size: int) -> str:
     )
 
 
+@timed("data loading")
 def load_medmnist(flag: str, split: str = "train", size: int = 28, *, download_missing: bool = True) -> ImageData:
     """Load a 2D MedMNIST split: real file, else download, else a loud procedural stand-in.
 

@@ -21,6 +21,7 @@ import pandas as pd
 from utils import runtime
 from utils.data.errors import DataError, DataNotFoundError
 from utils.data.policy import data_mode, network_reachable
+from utils.profiling import timed
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,7 @@ def standin_table(name: str, spec: TableSpec, seed: int = 0) -> pd.DataFrame:
     return frame.infer_objects()
 
 
+@timed("data loading")
 def load_table(name: str | os.PathLike, schema: TableSchema | None = None) -> Table:
     """Load a clinical table by name (``TABLES``) or any CSV path with a ``schema``."""
     if schema is not None or str(name).endswith(".csv"):

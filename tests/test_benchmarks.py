@@ -1,0 +1,64 @@
+"""benchmarks.run: budgets, flags and the table, from recorded rows (no notebook is run)."""
+import json
+
+import nbformat
+import pytest
+
+from benchmarks import run
+
+
+def _row(notebook="03-dcgan", seconds=100.0, peak_mb=900, ok=True, phases=None, **results):
+    results = {"device": "cpu", "data_source": "real", **results}
+    if phases is not None:
+        results["seconds_by_phase"] = phases
+    return {"notebook": notebook, "ok": ok, "seconds": seconds, "cpu_seconds": seconds, "peak_mb": peak_mb,
+            "error": "" if ok else "CellExecutionError", "results": results}
+
+
+def test_stated_budget_is_the_largest_cpu_figure(tmp_path):
+    notebook = tmp_path / "nb.ipynb"
+    first = "**Time budget.** CPU (2 cores): about 1 minute cached, about 4 minutes on a first run. GPU: 9 minutes."
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(first)]), notebook)
+    assert run.stated_budget_seconds(notebook) == 240
+
+
+def test_every_solution_notebook_states_a_budget():
+    from scripts.run_notebooks import solution_notebooks
+
+    budgets = {p.stem: run.stated_budget_seconds(p) for p in solution_notebooks()}
+    assert budgets and all(b and 0 < b <= 600 for b in budgets.values()), budgets
+
+
+@pytest.mark.parametrize("seconds, peak, ok, expected", [
+    (100, 900, True, []),
+    (500, 900, True, ["over 420 s budget"]),
+    (100, 2500, True, ["over 2048 MB"]),
+    (100, 900, False, ["FAILED: CellExecutionError"]),
+])
+def test_flags(seconds, peak, ok, expected):
+    judged = run._judge(_row(seconds=seconds, peak_mb=peak, ok=ok), budget=420)
+    assert judged["flags"] == expected
+
+
+def test_time_by_phase_adds_the_rest_of_the_wall_time():
+    row = _row(seconds=100, phases={"data loading": 2.0, "training": 70.4, "evaluation": 12.0})
+    assert run.time_by_phase(row) == "2 · 70 · 12 · 16"
+    assert run.time_by_phase(_row()) == "?"
+
+
+def test_report_writes_markdown_and_json(tmp_path, capsys):
+    rows = [run._judge(_row(phases={"data loading": 1.0, "training": 50.0, "evaluation": 9.0}), budget=420),
+            run._judge(_row("05-conditional-gan-augmentation", seconds=700), budget=480)]
+    code = run.write_report(rows, {"03-dcgan": 40.0}, fast=False, out=tmp_path / "2026-01-01-cpu")
+    table = (tmp_path / "2026-01-01-cpu.md").read_text()
+    assert code == 0
+    assert "| 03 | dcgan | 100.0 |" in table and "| 1 · 50 · 9 · 40 |" in table
+    assert "05-conditional-gan-augmentation: over 480 s budget" in table
+    assert "03-dcgan 40.0" in table
+    saved = json.loads((tmp_path / "2026-01-01-cpu.json").read_text())
+    assert [r["notebook"] for r in saved["rows"]] == ["03-dcgan", "05-conditional-gan-augmentation"]
+
+
+def test_a_failed_notebook_fails_the_run(tmp_path):
+    rows = [run._judge(_row(ok=False), budget=420)]
+    assert run.write_report(rows, {}, fast=True, out=tmp_path / "x") == 1
