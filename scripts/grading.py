@@ -109,12 +109,13 @@ def _locked(output: str) -> bool:
 
 
 def autograde(root: Path, name: str, student: str = "*", fast: bool = True, cell_timeout: int = 120,
-              memory_gb: float = 4.0, timeout: int | None = None) -> Outcome:
+              memory_gb: float = 4.0, timeout: int | None = None, threads: int | None = None) -> Outcome:
     """Autograde one submission (or all of an assignment with the glob ``*``), never hanging.
 
     The per-cell timeout cuts infinite loops, the memory limit stops memory bombs, and the
     overall ``timeout`` (default: 20 cells' worth) is the last line of defence. A failure is
     returned as an Outcome, not raised, so a batch goes on to the next submission.
+    ``threads`` sets the grading kernel's torch CPU threads (``COURSE_THREADS``).
     """
     # Each submission gets its own cache and results folders: one student's trained generator
     # or results must never be read while grading another's (or another run at the same time).
@@ -122,6 +123,8 @@ def autograde(root: Path, name: str, student: str = "*", fast: bool = True, cell
     env = {**os.environ, "COURSE_FAST": "1" if fast else "0", "COURSE_CELL_TIMEOUT": str(cell_timeout),
            "COURSE_CACHE": str(private / "cache"), "COURSE_RESULTS": str(private / "results"),
            "MPLBACKEND": "Agg", "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    if threads is not None:
+        env["COURSE_THREADS"] = str(threads)
     command = [*NBGRADER, "autograde", name, "--student", student, "--force"]
     start = time.perf_counter()
     for attempt in range(2):
@@ -161,10 +164,23 @@ def submissions(root: Path, assignment: str | None = None, student: str | None =
     return pairs
 
 
+def threads_per_job(jobs: int) -> int | None:
+    """CPU threads for each of ``jobs`` parallel grading kernels: the usable CPUs shared out,
+    so kernels never oversubscribe the machine. None (the course default) for one job or
+    when the instructor set ``COURSE_THREADS``."""
+    if jobs <= 1 or os.environ.get("COURSE_THREADS"):
+        return None
+    from utils.runtime import usable_cpus
+
+    return max(1, usable_cpus() // jobs)
+
+
 def autograde_all(root: Path, pairs: list[tuple[str, str]], jobs: int = 1, **options) -> list[Outcome]:
     """Grade every (student, assignment), ``jobs`` at a time; print one line per submission."""
+    threads = threads_per_job(jobs)
+
     def grade(pair):
-        outcome = autograde(root, pair[1], pair[0], **options)
+        outcome = autograde(root, pair[1], pair[0], threads=threads, **options)
         print(f"{outcome.status:<7} {outcome.student:<20} {outcome.assignment:<34} {outcome.seconds:6.1f} s"
               + (f"  {outcome.message}" if outcome.message else ""), flush=True)
         return outcome

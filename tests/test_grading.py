@@ -142,3 +142,15 @@ def test_feedback_does_not_reveal_hidden_tests(graded):
         for secret in secrets:
             assert secret not in html, f"{page.name} reveals {secret!r}"
     assert "Hidden tests are not shown" in made[0].read_text()
+
+
+def test_parallel_jobs_share_the_cpus(graded, monkeypatch):
+    root, _ = graded
+    graded_notebook = nbformat.read(root / "autograded" / "solution" / NAME / f"{NAME}.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in graded_notebook.cells if c.cell_type == "code" for o in c.outputs)
+    assert f"({grading.threads_per_job(2)} CPU threads)" in printed
+    monkeypatch.delenv("COURSE_THREADS", raising=False)
+    monkeypatch.setattr("utils.runtime.usable_cpus", lambda: 8)
+    assert [grading.threads_per_job(j) for j in (1, 2, 3, 16)] == [None, 4, 2, 1]
+    monkeypatch.setenv("COURSE_THREADS", "3")
+    assert grading.threads_per_job(4) is None  # the instructor's setting wins

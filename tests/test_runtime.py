@@ -68,3 +68,53 @@ def test_folders_follow_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "cache"))
     assert runtime.results_dir().is_dir() and runtime.cache_dir().is_dir()
     assert (runtime.repo_root() / "utils" / "runtime.py").is_file()
+
+
+def _cgroup(tmp_path, v2=None, v1=None):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    if v2 is not None:
+        (tmp_path / "cpu.max").write_text(v2 + "\n")
+    if v1 is not None:
+        (tmp_path / "cpu").mkdir()
+        (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text(f"{v1[0]}\n")
+        (tmp_path / "cpu" / "cpu.cfs_period_us").write_text(f"{v1[1]}\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize("v2, v1, expected", [
+    ("200000 100000", None, 2.0),      # cgroup v2, 2 CPUs
+    ("50000 100000", None, 0.5),       # half a CPU (a Binder-like quota)
+    ("max 100000", None, None),        # no quota
+    (None, (100000, 100000), 1.0),     # cgroup v1, 1 CPU
+    (None, (-1, 100000), None),        # cgroup v1, no quota
+    (None, None, None),                # no cgroup files at all (macOS, Windows)
+])
+def test_cgroup_cpu_limit(tmp_path, v2, v1, expected):
+    assert runtime._cgroup_cpu_limit(_cgroup(tmp_path, v2, v1)) == expected
+
+
+def test_usable_cpus_is_capped_by_the_quota_and_never_zero(tmp_path, monkeypatch):
+    monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    assert runtime.usable_cpus(_cgroup(tmp_path / "a", v2="100000 100000")) == 1
+    assert runtime.usable_cpus(_cgroup(tmp_path / "b", v2="50000 100000")) == 1
+    assert runtime.usable_cpus(_cgroup(tmp_path / "c", v2="400000 100000")) == 4
+    assert runtime.usable_cpus(_cgroup(tmp_path / "d")) == 16
+
+
+def test_configure_threads_follows_course_threads(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("COURSE_THREADS", "1")
+        assert runtime.configure_threads() == 1 == torch.get_num_threads()
+        monkeypatch.setattr(runtime, "usable_cpus", lambda: 2)
+        monkeypatch.delenv("COURSE_THREADS")
+        assert runtime.configure_threads() == 2
+        monkeypatch.setenv("COURSE_THREADS", "two")
+        with pytest.raises(ValueError, match="COURSE_THREADS must be a whole number"):
+            runtime.configure_threads()
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_banner_shows_cpu_threads(capsys):
+    assert f"cpu ({torch.get_num_threads()} CPU threads)" in runtime.banner(device=torch.device("cpu"))

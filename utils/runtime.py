@@ -79,10 +79,55 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def _cgroup_cpu_limit(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """The CPU quota of this container in CPUs (Binder, Docker, JupyterHub limits), or None.
+
+    cgroup v2 says it in ``cpu.max`` ("200000 100000" = 2 CPUs, "max 100000" = none),
+    cgroup v1 in ``cpu/cpu.cfs_quota_us`` (-1 = none) over ``cpu/cpu.cfs_period_us``.
+    """
+    for quota_file, period_file in ((root / "cpu.max", None),
+                                    (root / "cpu" / "cpu.cfs_quota_us", root / "cpu" / "cpu.cfs_period_us")):
+        try:
+            fields = quota_file.read_text().split()
+            if period_file is not None:
+                fields.append(period_file.read_text().strip())
+            quota, period = fields[0], float(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if quota in ("max", "-1") or period <= 0:
+            return None
+        return float(quota) / period
+    return None
+
+
+def usable_cpus(cgroup_root: Path = Path("/sys/fs/cgroup")) -> int:
+    """CPUs this process may really use: its CPU affinity, capped by the container's quota.
+
+    ``os.cpu_count()`` reports the host's cores: on Binder that can be 16 or more for a
+    container allowed one CPU, and torch would start one busy thread per host core.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cpus = os.cpu_count() or 1
+    limit = _cgroup_cpu_limit(cgroup_root)
+    if limit is not None:
+        cpus = min(cpus, int(limit))
+    return max(1, cpus)
+
+
 def configure_threads() -> int:
-    """Use every core but leave intra-op threads at the physical count (2-core laptops, Binder)."""
-    n = int(os.environ.get("COURSE_THREADS", "0")) or (os.cpu_count() or 1)
-    torch.set_num_threads(max(1, n))
+    """Give torch one CPU thread per usable CPU (``COURSE_THREADS=N`` overrides); return the count.
+
+    More threads than usable CPUs is the costly mistake: torch's threads wait on each other
+    at every operation, and a training step can become many times slower (see
+    ``python -m benchmarks.speedups``). ``import utils`` calls this once; parallel grading
+    sets ``COURSE_THREADS`` so that its kernels share the machine's CPUs.
+    """
+    wanted = os.environ.get("COURSE_THREADS", "").strip()
+    if wanted and not (wanted.isdigit() and int(wanted) >= 1):
+        raise ValueError(f"COURSE_THREADS must be a whole number >= 1, got {wanted!r}")
+    torch.set_num_threads(int(wanted) if wanted else usable_cpus())
     return torch.get_num_threads()
 
 
@@ -114,7 +159,8 @@ def banner(data_source: str | None = None, device: torch.device | None = None) -
     """Print and return the one-line run summary every notebook shows at the top."""
     device = device or get_device()
     mode = "FAST (COURSE_FAST=1: tiny runs for tests)" if is_fast() else "full"
-    parts = [f"device: {device}", f"mode: {mode}", f"torch {torch.__version__}"]
+    where = f"{device} ({torch.get_num_threads()} CPU threads)" if device.type == "cpu" else str(device)
+    parts = [f"device: {where}", f"mode: {mode}", f"torch {torch.__version__}"]
     if data_source is not None:
         label = data_source
         if data_source == "stand-in":
