@@ -164,30 +164,6 @@ def test_loader_order_is_fixed_by_seed(monkeypatch):
     assert images.shape == (16, 1, 28, 28) and labels.dtype == torch.long
 
 
-def test_loader_fetches_whole_batches_with_the_plain_loaders_order(monkeypatch):
-    """One tensor index per batch (the CPU speed-up), yet the very batches a plain
-    DataLoader with the same seed gives; other datasets still work item by item."""
-    from torch.utils.data import DataLoader, Subset
-
-    monkeypatch.setenv("COURSE_DATA", "standin")
-    data = load_medmnist("breastmnist", "test")
-    plain = DataLoader(data, batch_size=32, shuffle=True, drop_last=True, generator=torch.Generator().manual_seed(3))
-    fast = make_loader(data, 32, seed=3, drop_last=True)
-    assert len(fast) == len(plain) == len(data) // 32
-    for (x_fast, y_fast), (x_plain, y_plain) in zip(fast, plain):
-        assert torch.equal(x_fast, x_plain) and torch.equal(y_fast, y_plain)
-    calls = []
-    monkeypatch.setattr(type(data), "__getitem__", lambda self, i: calls.append(i) or (self.x[i], self.y[i]))
-    list(make_loader(data, 50, shuffle=False))
-    assert len(calls) == -(-len(data) // 50) and all(isinstance(i, list) for i in calls)
-    ordered = torch.cat([y for _, y in make_loader(Subset(data, range(40)), 16, shuffle=False)])
-    assert torch.equal(ordered, data.y[:40])
-    assert sum(len(y) for _, y in make_loader(data, 16, num_samples=100)) == 100
-    before = torch.get_rng_state()
-    list(make_loader(data, 16, seed=5))
-    assert torch.equal(before, torch.get_rng_state()), "the loader must not consume torch's global RNG"
-
-
 # ---- clinical tables -------------------------------------------------------------------
 
 EXPECTED_ROWS = {"ilpd": 583, "flchain": 7874, "diabetes": 442, "breast_cancer": 569, "icu": 200}

@@ -24,12 +24,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, RandomSampler, TensorDataset
+from torch.utils.data.dataloader import default_collate
 
 from utils import metrics
-from utils.data import make_loader
 from utils.models import SmallCNN
-from utils.profiling import timed
 from utils.runtime import seed_everything
 from utils.train import predict, sample, train_classifier
 
@@ -148,13 +147,13 @@ def augmented_copies(x: torch.Tensor, y: torch.Tensor, counts, *, seed: int = 0,
 
 
 class _AugmentingCollate:
-    """Augment each ``(images, labels)`` batch on the fly (fresh transforms every epoch)."""
+    """Collate a batch, then augment it on the fly (fresh transforms every epoch)."""
 
     def __init__(self, generator: torch.Generator, kwargs: dict):
         self.generator, self.kwargs = generator, kwargs
 
     def __call__(self, batch):
-        x, y = batch
+        x, y = default_collate(batch)
         return classical_augment(x, generator=self.generator, **self.kwargs), y
 
 
@@ -165,9 +164,12 @@ def make_train_loader(data, *, batch_size: int = 64, seed: int = 0, samples_per_
     ``samples_per_epoch`` makes every "epoch" the same length whatever the set size, so
     arms with more (synthetic) images get the same number of gradient steps: a fair race.
     """
+    x, y = as_tensors(data)
+    dataset = TensorDataset(x, y)
+    generator = torch.Generator().manual_seed(seed)
+    sampler = RandomSampler(dataset, num_samples=samples_per_epoch, generator=generator)
     collate = _AugmentingCollate(torch.Generator().manual_seed(seed + 1), augment_kwargs or {}) if augment else None
-    return make_loader(TensorDataset(*as_tensors(data)), batch_size=batch_size, seed=seed,
-                       num_samples=samples_per_epoch, collate_fn=collate)
+    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, collate_fn=collate)
 
 
 # ----------------------------------------------------------------------------- synthetic
@@ -189,7 +191,6 @@ def balanced_counts(counts, target: int | None = None) -> np.ndarray:
     return np.maximum(target - counts, 0)
 
 
-@timed("evaluation")
 def sample_per_class(generator, counts, latent_dim: int, *, seed: int = 0,
                      device=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Draw ``counts[c]`` synthetic images of every class ``c``; returns CPU ``(images, labels)``.
@@ -242,11 +243,10 @@ def build_training_set(*parts) -> TensorDataset:
 
 
 # ----------------------------------------------------------------------------- one arm
-@timed("evaluation")
 def evaluate(model: nn.Module, test, n_classes: int, batch_size: int = 512) -> dict:
     """Balanced accuracy, per-class recall and macro AUC of ``model`` on a labelled set."""
     x, y = as_tensors(test)
-    loader = make_loader(TensorDataset(x, y), batch_size=batch_size, shuffle=False)
+    loader = DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=False)
     y_true, probs = predict(model, loader)
     y_pred = probs.argmax(axis=1)
     present = np.unique(y_true)
@@ -275,7 +275,7 @@ def run_arm(train, test, *, n_classes: int, epochs: int, seed: int = 0, val=None
                                augment=augment, augment_kwargs=augment_kwargs)
     val_loader = None
     if val is not None:
-        val_loader = make_loader(TensorDataset(*as_tensors(val)), batch_size=512, shuffle=False)
+        val_loader = DataLoader(TensorDataset(*as_tensors(val)), batch_size=512, shuffle=False)
     history = train_classifier(model, loader, val_loader, epochs=epochs, lr=lr, weight_decay=weight_decay,
                                device=device, progress=progress, patience=patience)
     return {**evaluate(model, test, n_classes), "history": history, "model": model}

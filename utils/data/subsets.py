@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler, TensorDataset
+from torch.utils.data import DataLoader, Dataset
 
 from utils.data.images import ImageData
 
@@ -15,29 +15,16 @@ def _single_labels(data: ImageData) -> np.ndarray:
 
 
 def make_loader(data: Dataset, batch_size: int = 128, shuffle: bool = True, seed: int = 0,
-                drop_last: bool = False, num_samples: int | None = None, collate_fn=None) -> DataLoader:
+                drop_last: bool = False) -> DataLoader:
     """A DataLoader whose shuffling order is fixed by ``seed``.
 
-    The course's data sit in memory as tensors (``ImageData``, ``TensorDataset``), so each
-    batch is fetched with one tensor index instead of ``batch_size`` single-image look-ups
-    and a stack: small-classifier steps run about 1.5x faster on CPU (``python -m
-    benchmarks.speedups``), with the same batches. Other datasets are read item by item.
-    Worker processes would only add start-up cost on 2-core machines; none are used.
-    ``num_samples`` draws that many (with replacement when larger than the data) per epoch;
-    ``collate_fn`` post-processes each batch (e.g. on-the-fly augmentation). The loader draws
-    its randomness from its own generator, never from torch's global one.
+    The data already sits in memory as tensors, so worker processes would only add start-up
+    cost on the 2-core machines the course targets; none are used.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     generator = torch.Generator().manual_seed(seed)
-    if shuffle or num_samples is not None:
-        order = RandomSampler(data, num_samples=num_samples, generator=generator)
-    else:
-        order = SequentialSampler(data)
-    if isinstance(data, (ImageData, TensorDataset)):
-        batches = BatchSampler(order, batch_size, drop_last)
-        return DataLoader(data, sampler=batches, batch_size=None, collate_fn=collate_fn, generator=generator)
-    return DataLoader(data, batch_size=batch_size, sampler=order, drop_last=drop_last, collate_fn=collate_fn,
+    return DataLoader(data, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
                       generator=generator)
 
 
