@@ -469,3 +469,16 @@ def test_sample_seed_covers_noise_inside_generator_and_spares_global_rng():
     assert torch.equal(torch.rand(1), expected_next), "sample(seed=...) must not move the global RNG"
     assert torch.equal(a, sample(G, 64, 4, seed=0, hard=True))
     assert torch.all(a[:, 1:].sum(1) == 1)
+
+
+def test_classifier_trains_channels_last_on_cpu_and_comes_back_ordinary():
+    from utils.models import SmallCNN
+
+    torch.manual_seed(0)
+    x, y = torch.randn(48, 3, 28, 28), torch.randint(0, 3, (48,))
+    model = SmallCNN(in_channels=3, n_classes=3, width=8)
+    seen = []
+    model.register_forward_pre_hook(lambda m, args: seen.append(args[0].is_contiguous(memory_format=torch.channels_last)))
+    train_classifier(model, DataLoader(TensorDataset(x, y), batch_size=16), epochs=1, progress=False, device="cpu")
+    assert seen and all(seen), "the training batches must reach the model channels-last"
+    assert all(p.is_contiguous() for p in model.parameters()), "the trained model comes back in the ordinary layout"

@@ -258,6 +258,14 @@ def _batches(loader, cap: int | None):
         yield batch
 
 
+def _cpu_layout(x: torch.Tensor) -> torch.Tensor:
+    """Image batches in channels-last memory order on the CPU, where the classifiers'
+    convolutions train about 1.4x faster that way (``python -m benchmarks.speedups``)."""
+    if x.device.type == "cpu" and x.dim() == 4:
+        return x.contiguous(memory_format=torch.channels_last)
+    return x
+
+
 def _split_batch(batch) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Loaders yield ``(inputs, labels)``; a bare tensor means unlabelled data."""
     if isinstance(batch, (list, tuple)):
@@ -392,7 +400,7 @@ def _run_epoch(model, loader, criterion, device, cap, optimizer=None) -> dict:
     with torch.set_grad_enabled(training):
         for batch in _batches(loader, cap):
             x, y = (t.to(device) for t in _split_batch(batch))
-            logits = model(x)
+            logits = model(_cpu_layout(x))
             loss = criterion(logits, y)
             if training:
                 optimizer.zero_grad(set_to_none=True)
@@ -422,11 +430,13 @@ def train_classifier(model: nn.Module, train_loader, val_loader=None, *, epochs:
     ``val_acc``, ``val_balanced_acc``. ``class_weights`` reweights the loss for
     imbalanced data. With ``patience``, training stops after that many epochs without
     a lower ``val_loss`` and the best epoch's weights are put back into ``model``.
+    On the CPU the model trains channels-last (faster convolutions, the same results up to
+    rounding) and is handed back in the ordinary layout.
     """
     if patience is not None and val_loader is None:
         raise ValueError("patience needs a val_loader to decide which epoch is best.")
     device = _resolve_device(device)
-    model.to(device)
+    model.to(device, memory_format=torch.channels_last if device.type == "cpu" else torch.preserve_format)
     if class_weights is not None:
         class_weights = torch.as_tensor(class_weights, dtype=torch.float32, device=device)
     criterion = nn.CrossEntropyLoss(weight=class_weights)
@@ -456,6 +466,7 @@ def train_classifier(model: nn.Module, train_loader, val_loader=None, *, epochs:
     bar.close()
     if patience is not None and best_state is not None:
         model.load_state_dict(best_state)
+    model.to(memory_format=torch.contiguous_format)
     return history
 
 
