@@ -13,7 +13,7 @@ ifneq ($(wildcard $(SHARED_DATA)/tabular),)
 export COURSE_DATA_ROOT ?= $(SHARED_DATA)
 endif
 
-.PHONY: lab run test release autograde feedback bench bench-fast clean
+.PHONY: lab run test release autograde feedback bench bench-fast bench-grading bench-speedups clean
 
 $(VENV): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ bench: $(VENV)  ## full-mode cost and quality table of every notebook (+ autogra
 
 bench-fast: $(VENV)  ## the same in FAST mode (each notebook must stay under 60 s)
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m benchmarks.run --fast $(NOTEBOOKS)
+
+bench-grading: $(VENV)  ## submissions per minute: STUDENTS=2 copies of every solution, JOBS=, FULL=1
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m benchmarks.grading --students $(or $(STUDENTS),1) --jobs $(or $(JOBS),1) $(if $(FULL),--full,) $(NOTEBOOKS)
+
+bench-speedups: $(VENV)  ## ms per training step under each CPU/GPU setting (BUSY=1: one CPU kept busy meanwhile)
+	$(PY) -m benchmarks.speedups --busy $(or $(BUSY),0)
 
 clean:
 	rm -rf build

@@ -13,12 +13,11 @@ import datetime as dt
 import json
 import re
 import sys
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from benchmarks.grading import grade_class
 from benchmarks.headlines import headline
-from scripts import grading
 from scripts.run_notebooks import REPO, results_of, run_one, solution_notebooks
 
 MEMORY_BUDGET_MB = 2048
@@ -39,16 +38,9 @@ def stated_budget_seconds(notebook: Path) -> float | None:
 
 def time_autograde(notebooks: list[Path]) -> dict:
     """Seconds to autograde each solution notebook as a submission (FAST grading, 1 job)."""
-    with tempfile.TemporaryDirectory() as scratch:
-        root = grading.scratch_course(Path(scratch), [p.parent.name for p in notebooks])
-        timings = {}
-        for notebook in notebooks:
-            name = notebook.parent.name
-            grading.release(root, [name])
-            grading.submit(root, "bench", name, notebook)
-            outcome = grading.autograde(root, name, "bench")
-            timings[name] = round(outcome.seconds, 1) if outcome.status == "graded" else f"failed: {outcome.message}"
-    return timings
+    graded = grade_class(notebooks, students=1, jobs=1, fast=True)
+    problems = {p.split("/")[1].split(":")[0]: p for p in graded["problems"]}
+    return {name: problems.get(name, seconds[0]) for name, seconds in graded["per_notebook"].items()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -62,3 +62,26 @@ def test_report_writes_markdown_and_json(tmp_path, capsys):
 def test_a_failed_notebook_fails_the_run(tmp_path):
     rows = [run._judge(_row(ok=False), budget=420)]
     assert run.write_report(rows, {}, fast=True, out=tmp_path / "x") == 1
+
+
+def test_speedups_prints_one_timed_row_per_workload(capsys, monkeypatch):
+    from benchmarks import speedups
+
+    monkeypatch.setattr(speedups, "WORKLOADS", {k: v for k, v in speedups.WORKLOADS.items() if "tabular" in k
+                                                or "classifier" in k})
+    assert speedups.main(["--seconds", "0.05", "--repeats", "1", "--busy", "1"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| 0")]
+    assert len(rows) == 2
+    for row in rows:
+        cells = row.strip("|").split("|")[1:]
+        assert len(cells) >= 4 and all(float(c.split()[0]) > 0 for c in cells), row
+
+
+@pytest.mark.grading
+def test_grading_benchmark_grades_every_copy_with_full_marks():
+    from benchmarks.grading import grade_class
+    from scripts.run_notebooks import solution_notebooks
+
+    result = grade_class(solution_notebooks(["00"]), students=2, jobs=2, fast=True)
+    assert result["submissions"] == 2 and result["problems"] == []
+    assert result["per_minute"] > 0 and len(result["per_notebook"]["00-setup"]) == 2
