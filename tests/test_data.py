@@ -72,8 +72,9 @@ def test_required_real_data_fails_fast_with_instructions(empty_data_env, monkeyp
 
 
 def test_missing_data_falls_back_to_a_loud_standin(empty_data_env):
-    with pytest.warns(UserWarning, match="STAND-IN DATA"):
+    with pytest.warns(UserWarning, match="STAND-IN DATA") as record:
         data = load_medmnist("dermamnist", "train")
+    assert record[0].filename == __file__, "the warning must name the caller's line, not the library's"
     assert data.source == "stand-in"
     assert data.x.shape == (7007, 3, 28, 28)
     assert class_counts(data).tolist() == KNOWN_COUNTS["dermamnist"]["train"]
@@ -199,8 +200,9 @@ def test_icu_keeps_coma_none_as_a_level(monkeypatch):
 
 
 def test_tables_fall_back_loudly_and_fail_when_real_required(empty_data_env, monkeypatch):
-    with pytest.warns(UserWarning, match="STAND-IN DATA"):
+    with pytest.warns(UserWarning, match="STAND-IN DATA") as record:
         table = load_table("flchain")
+    assert record[0].filename == __file__
     assert table.source == "stand-in" and len(table) == 7874
     assert set(table.schema.features) <= set(table.frame.columns)
     monkeypatch.setenv("COURSE_DATA", "real")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import random
+import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -129,6 +131,16 @@ def configure_threads() -> int:
         raise ValueError(f"COURSE_THREADS must be a whole number >= 1, got {wanted!r}")
     torch.set_num_threads(int(wanted) if wanted else usable_cpus())
     return torch.get_num_threads()
+
+
+def warn_caller(message: str, category: type[Warning] = UserWarning) -> None:
+    """Warn from the first caller outside ``utils/`` (the student's cell or script), however
+    many library functions and wrappers lie in between, so the warning names their line."""
+    package = str(Path(__file__).resolve().parent)
+    frame, level = sys._getframe(1), 2
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def repo_root() -> Path:

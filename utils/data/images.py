@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import warnings
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -153,7 +152,7 @@ def download(flag: str, size: int = 28) -> Path | None:
     try:
         getattr(medmnist, info["python_class"])(split="train", root=str(root), download=True, size=size)
     except Exception as err:  # network errors come in many types; report and fall back
-        warnings.warn(f"Downloading {flag} from {host} failed: {err}", stacklevel=3)
+        runtime.warn_caller(f"Downloading {flag} from {host} failed: {err}")
         return None
     path = root / _filename(flag, size)
     return path if path.is_file() else None
@@ -200,14 +199,11 @@ def load_medmnist(flag: str, split: str = "train", size: int = 28, *, download_m
         raise DataNotFoundError(_how_to_get(flag, size))
     else:
         if mode == "auto":
-            warnings.warn(
+            runtime.warn_caller(
                 f"STAND-IN DATA: real {flag} is not available, so the course uses procedural "
                 f"stand-in images with the same shapes, classes and class proportions. They are "
                 f"not patients; results on them say nothing about medicine. "
-                f"See README 'Data' to get the real file.",
-                UserWarning,
-                stacklevel=2,
-            )
+                f"See README 'Data' to get the real file.")
         images, labels = standin_images(flag, split, info, size)
         source = "stand-in"
     runtime.note_data_source(flag, source)

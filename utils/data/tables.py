@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import urllib.request
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -200,7 +199,7 @@ def _fetch(name: str, spec: TableSpec) -> pd.DataFrame | None:
         with urllib.request.urlopen(spec.url, timeout=20) as response:
             raw = response.read().decode("utf-8")
     except OSError as err:
-        warnings.warn(f"Downloading {name} from {host} failed: {err}", stacklevel=3)
+        runtime.warn_caller(f"Downloading {name} from {host} failed: {err}")
         return None
     header = None if name == "ilpd" else "infer"
     frame = pd.read_csv(io.StringIO(raw), header=header, keep_default_na=False, na_values=[""])
@@ -285,8 +284,8 @@ def load_table(name: str | os.PathLike, schema: TableSchema | None = None) -> Ta
             f"holding tabular/{spec.filename}; or unset COURSE_DATA to continue with a stand-in.")
     else:
         if mode == "auto":
-            warnings.warn(f"STAND-IN DATA: real table {name!r} is not available; using procedural rows "
-                          f"with the same columns. They are not patients.", UserWarning, stacklevel=2)
+            runtime.warn_caller(f"STAND-IN DATA: real table {name!r} is not available; using procedural rows "
+                                f"with the same columns. They are not patients.")
         frame, source, origin = standin_table(name, spec), "stand-in", "procedural"
     if name == "breast_cancer" and source == "stand-in":
         frame["diagnosis"] = np.where(frame["target"] == 0, "malignant", "benign")
