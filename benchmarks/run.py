@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         saved = json.loads(args.from_json.read_text())
         fast = saved.get("fast", args.fast)
         rows = [_judge(row, FAST_BUDGET_S if fast else None) for row in saved["rows"]]
+        print("\n".join([HEADER, RULE] + [_row_md(r) for r in rows]))
         return write_report(rows, saved["autograde_seconds"], fast, args.from_json.resolve().with_suffix(""))
     notebooks = solution_notebooks(args.notebooks)
     if not notebooks:
@@ -98,17 +99,18 @@ def write_report(rows: list[dict], grading_times: dict, fast: bool, out: Path) -
     lines = [f"# Benchmark {out.name[:10]}, {'FAST' if fast else 'full'} mode, device {device}", "",
              f"Command: `make bench{'-fast' if fast else ''}`. Machine: {_machine()}.", "",
              HEADER, RULE] + [_row_md(r) for r in rows]
-    lines += ["", "Flags: " + ("; ".join(flags) if flags else "none (every notebook within its budget and 2 GB)")]
+    summary = ["", "Flags: " + ("; ".join(flags) if flags else "none (every notebook within its budget and 2 GB)")]
     if grading_times:
-        lines += ["", "Autograde (FAST grading, one job), seconds per solution submission: "
-                  + ", ".join(f"{k} {v}" for k, v in grading_times.items())]
+        summary += ["", "Autograde (FAST grading, one job), seconds per solution submission: "
+                    + ", ".join(f"{k} {v}" for k, v in grading_times.items())]
+    lines += summary
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     out.with_suffix(".json").write_text(json.dumps({"rows": rows, "autograde_seconds": grading_times, "fast": fast,
                                                      "machine": _machine()}, indent=2, default=str))
     written = out.with_suffix(".md")
     shown = written.relative_to(REPO) if written.is_relative_to(REPO) else written
-    print("\n".join(lines[-3:]) + f"\nwrote {shown}")
+    print("\n".join(summary) + f"\nwrote {shown}")  # the rows were printed as they finished
     return 1 if any("FAILED" in f for f in flags) else 0
 
 
