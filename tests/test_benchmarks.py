@@ -1,8 +1,9 @@
-"""benchmarks.run: budgets, flags and the table, from recorded rows (no notebook is run)."""
+"""benchmarks: budgets, flags and the table (from recorded rows), and the speed-up and grading benchmarks."""
 import json
 
 import nbformat
 import pytest
+import torch
 
 from benchmarks import run
 
@@ -85,3 +86,16 @@ def test_grading_benchmark_grades_every_copy_with_full_marks():
     result = grade_class(solution_notebooks(["00"]), students=2, jobs=2, fast=True)
     assert result["submissions"] == 2 and result["problems"] == []
     assert result["per_minute"] > 0 and len(result["per_notebook"]["00-setup"]) == 2
+
+
+def test_speedup_variants_for_cuda_also_run_on_cpu():
+    """The bf16-autocast and channels-last variants (GPU rows) at least execute a step here."""
+    from benchmarks import speedups
+
+    cpu = torch.device("cpu")
+    for step in (speedups.dcgan_step(cpu, base=8, batch=8, autocast=True, channels_last=True),
+                 speedups.dcgan_step(cpu, base=8, batch=8, conditional=True, per_item=False),
+                 speedups.classifier_step(cpu, batch=8, autocast=True, fused=True)):
+        step()
+    assert "bf16 autocast" in speedups.variants(torch.device("cuda"), cores=2)
+    assert "1 thread" not in speedups.variants(torch.device("cuda"), cores=2)
