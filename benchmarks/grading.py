@@ -22,7 +22,10 @@ from scripts.run_notebooks import solution_notebooks
 
 
 def grade_class(notebooks: list[Path], students: int = 1, jobs: int = 1, fast: bool = True) -> dict:
-    """Grade ``students`` copies of every solution in ``notebooks``; return timings and outcomes."""
+    """Grade ``students`` copies of every solution in ``notebooks``; return timings and outcomes.
+
+    ``problems`` maps (student, assignment) to what went wrong: a failed grading or lost points.
+    """
     names = [p.parent.name for p in notebooks]
     with tempfile.TemporaryDirectory() as scratch:
         root = grading.scratch_course(Path(scratch), names)
@@ -35,8 +38,8 @@ def grade_class(notebooks: list[Path], students: int = 1, jobs: int = 1, fast: b
         start = time.perf_counter()
         outcomes = grading.autograde_all(root, pairs, jobs=jobs, fast=fast, cell_timeout=120 if fast else 600)
         seconds = time.perf_counter() - start
-        wrong = [f"{o.student}/{o.assignment}: {o.status} {o.message}".strip() for o in outcomes
-                 if o.status != "graded" or _lost_points(root, o)]
+        wrong = {(o.student, o.assignment): f"{o.status} {o.message}".strip() for o in outcomes
+                 if o.status != "graded" or _lost_points(root, o)}
     per_notebook = {}
     for outcome in outcomes:
         per_notebook.setdefault(outcome.assignment, []).append(round(outcome.seconds, 1))
@@ -63,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
           f"({result['students']} student(s) x {len(result['per_notebook'])} notebooks) in {result['seconds']} s = "
           f"{result['per_minute']} submissions per minute; median {result['median_seconds_per_submission']} s each")
     print("seconds per submission: " + ", ".join(f"{k} {'/'.join(map(str, v))}" for k, v in result["per_notebook"].items()))
-    for problem in result["problems"]:
-        print(f"PROBLEM: {problem}")
+    for (student, assignment), problem in result["problems"].items():
+        print(f"PROBLEM: {student}/{assignment}: {problem}")
     return 1 if result["problems"] else 0
 
 

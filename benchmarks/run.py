@@ -39,7 +39,7 @@ def stated_budget_seconds(notebook: Path) -> float | None:
 def time_autograde(notebooks: list[Path]) -> dict:
     """Seconds to autograde each solution notebook as a submission (FAST grading, 1 job)."""
     graded = grade_class(notebooks, students=1, jobs=1, fast=True)
-    problems = {p.split("/")[1].split(":")[0]: p for p in graded["problems"]}
+    problems = {assignment: problem for (_, assignment), problem in graded["problems"].items()}
     return {name: problems.get(name, seconds[0]) for name, seconds in graded["per_notebook"].items()}
 
 

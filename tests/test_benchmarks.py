@@ -84,7 +84,7 @@ def test_grading_benchmark_grades_every_copy_with_full_marks():
     from scripts.run_notebooks import solution_notebooks
 
     result = grade_class(solution_notebooks(["00"]), students=2, jobs=2, fast=True)
-    assert result["submissions"] == 2 and result["problems"] == []
+    assert result["submissions"] == 2 and result["problems"] == {}
     assert result["per_minute"] > 0 and len(result["per_notebook"]["00-setup"]) == 2
 
 
