@@ -97,14 +97,16 @@ def validation(r):
             f"{r.get('privacy_verdict', '?')}")
 
 
-HEADLINES = {"00": setup, "01": data_bottleneck, "02": adversarial_game, "03": dcgan, "04": evaluating,
-             "05": conditional_gan, "06": breast_imaging, "07": synthetic_ehr, "08": privacy, "09": bias,
-             "10": validation}
+# Keyed by topic (the notebook's name without its number), so renumbering keeps the headlines.
+HEADLINES = {"setup": setup, "data-bottleneck": data_bottleneck, "adversarial-game": adversarial_game,
+             "dcgan": dcgan, "evaluating-synthetic-images": evaluating, "conditional-gan-augmentation": conditional_gan,
+             "breast-imaging": breast_imaging, "synthetic-ehr": synthetic_ehr, "privacy": privacy, "bias": bias,
+             "validation-ethics": validation}
 
 
 def headline(notebook: str, results: dict) -> str:
     """One line of key results for notebook ``NN-topic`` (empty results: nothing to show)."""
     if not results:
         return "(no results)"
-    summarise = HEADLINES.get(notebook[:2])
+    summarise = HEADLINES.get(notebook.partition("-")[2])
     return summarise(results) if summarise else "(no headline defined)"

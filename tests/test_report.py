@@ -22,11 +22,11 @@ def _write(folder, stem, record):
 
 
 def test_load_results_reads_only_the_requested_notebooks(tmp_path):
-    _write(tmp_path, "08-privacy", {"attack_auc_black_box": 0.61})
+    _write(tmp_path, "10-privacy", {"attack_auc_black_box": 0.61})
     _write(tmp_path, "01-bottleneck", {"x": 1})
-    (tmp_path / "09-bias.json").write_text("{not json")
-    found = report.load_results(("08", "09"), folder=tmp_path)
-    assert set(found) == {"08-privacy"}
+    (tmp_path / "11-bias.json").write_text("{not json")
+    found = report.load_results(("privacy", "bias"), folder=tmp_path)
+    assert set(found) == {"10-privacy"}
 
 
 def test_find_metric_matches_whole_key_names_only():
@@ -37,25 +37,25 @@ def test_find_metric_matches_whole_key_names_only():
     assert report.find_metric({"fnr_gap": {"baseline": {"mean": 0.12}}}, ["fnr_gap.baseline.mean"])[1] == 0.12
 
 
-def test_flatten_expands_lists_and_find_metric_reads_04_05_07_layouts():
+def test_flatten_expands_lists_and_find_metric_reads_04_05_09_layouts():
     rec04 = {"fd": {"real test": 0.01, "trained generator": 3.2}, "precision_recall": {"trained generator": [0.4, 0.6]}}
     assert report.flatten(rec04)["precision_recall.trained generator[1]"] == 0.6
-    rows = {e.metric: e for e in report.collect_evidence({"04-eval": rec04}, {})}
+    rows = {e.metric: e for e in report.collect_evidence({"04-evaluating-synthetic-images": rec04}, {})}
     assert (rows["image_fid"].value, rows["image_fid_real_floor"].value) == (3.2, 0.01)
     assert (rows["image_precision"].value, rows["image_recall"].value) == (0.4, 0.6)
     rec05 = {"differences": {"GAN_vs_none_focus": {"mean": 0.05}, "GAN_vs_classical_focus": {"mean": -0.01}}}
     rec07 = {"fidelity": {"age": 0.05, "sex": 0.2}, "mean_abs_correlation_gap": 0.07}
-    rows = {e.metric: e for e in report.collect_evidence({"05-cgan": rec05, "07-ehr": rec07}, {})}
+    rows = {e.metric: e for e in report.collect_evidence({"05-conditional-gan-augmentation": rec05, "09-synthetic-ehr": rec07}, {})}
     assert rows["augmentation_gain"].value == 0.05 and rows["gain_over_classical"].value == -0.01
     assert rows["worst_column_distance"].value == 0.2 and rows["correlation_difference"].value == 0.07
 
 
-def test_collect_evidence_reads_08_layout_and_prefers_exact_paths():
+def test_collect_evidence_reads_10_layout_and_prefers_exact_paths():
     rec08 = {"table": "icu", "dcr": {"synthetic_median": 0.8, "holdout_median": 1.0, "synthetic_copies": 0},
              "attack_auc_black_box": 0.55, "attack_auc_white_box": 0.7,
              "overfit": {"attack_auc_black_box": 0.9}}
     assert report.find_metric({"overfit": {"a": 0.9}, "a": 0.1}, ["a"]) == ("a", 0.1)
-    rows = {e.metric: e for e in report.collect_evidence({"08-privacy": rec08}, {})}
+    rows = {e.metric: e for e in report.collect_evidence({"10-privacy": rec08}, {})}
     assert rows["attack_auc"].value == 0.55 and rows["attack_auc_white_box"].value == 0.7
     assert rows["dcr_ratio"].value == pytest.approx(0.8) and rows["exact_copies"].value == 0.0
     assert rows["attack_auc"].dataset == "icu"
@@ -71,14 +71,14 @@ def test_column_distances_known_ks_and_tv():
 
 
 def test_collect_evidence_prefers_notebook_results_then_computed_then_missing():
-    results = {"08-privacy": {"attack_auc_black_box": 0.61, "data_source": "real", "table": "flchain", "fast": True},
-               "09-bias": {"minority_group": "Female", "table": "ilpd", "data_source": "real",
+    results = {"10-privacy": {"attack_auc_black_box": 0.61, "data_source": "real", "table": "flchain", "fast": True},
+               "11-bias": {"minority_group": "Female", "table": "ilpd", "data_source": "real",
                            "fnr_gap": {"baseline": {"mean": 0.14}},
                            "bias_transfer": {"real_share": {"Female": 0.25},
                                              "synthetic_share": {"Female": {"mean": 0.2}}}}}
     computed = {"privacy": {"attack_auc": 0.52, "dcr_ratio": 1.1}, "utility": {"tstr_auc": 0.7}}
     rows = {e.metric: e for e in report.collect_evidence(results, computed, "ilpd", "real")}
-    assert rows["attack_auc"].value == 0.61 and rows["attack_auc"].source == "08-privacy"
+    assert rows["attack_auc"].value == 0.61 and rows["attack_auc"].source == "10-privacy"
     assert rows["attack_auc"].dataset == "flchain" and "FAST" in rows["attack_auc"].note
     assert rows["dcr_ratio"].value == 1.1 and rows["dcr_ratio"].source.startswith("computed here")
     assert rows["fnr_gap_real_model"].value == 0.14
@@ -128,10 +128,10 @@ def test_evaluate_synthetic_table_on_a_copy_flags_the_copies():
 
 def _card(**overrides):
     evidence = [report.Evidence("privacy", "attack_auc", 0.52, "computed here", "ilpd", "real"),
-                report.Evidence("utility", "tstr_auc", 0.71, "07-synthetic-ehr", "flchain", "stand-in"),
+                report.Evidence("utility", "tstr_auc", 0.71, "09-synthetic-ehr", "flchain", "stand-in"),
                 report.Evidence("fidelity", "image_fid", None, "not measured"),
                 report.Evidence("fidelity", "marginal_distance", 0.2, "computed here", "ilpd", "real"),
-                report.Evidence("fairness", "fnr_gap_real_model", 0.0, "09-bias", "ilpd", "real")]
+                report.Evidence("fairness", "fnr_gap_real_model", 0.0, "11-bias", "ilpd", "real")]
     args = dict(title="test", generator="tabular GAN", intended_use="teaching", out_of_scope="clinical use",
                 limits=["small"], consent="patients consented to care only",
                 checklist=[{"item": "privacy", "metric": "attack_auc", "threshold": 0.55, "direction": "max",

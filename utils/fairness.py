@@ -1,4 +1,4 @@
-"""Subgroup helpers for the bias lesson (notebook 09), beyond ``utils.metrics.subgroup_rates``.
+"""Subgroup helpers for the bias lesson (notebook 11), beyond ``utils.metrics.subgroup_rates``.
 
 A gap between two groups measured on one small test set is a noisy number: this module
 puts error bars on it (``bootstrap_gap``, ``spread`` over repeated splits), plans how many

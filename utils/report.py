@@ -1,7 +1,7 @@
-"""The synthetic-data card (notebook 10): what was made, how good, how private, how fair, from where.
+"""The synthetic-data card (notebook 12): what was made, how good, how private, how fair, from where.
 
 A card is only as honest as its provenance, so every number on it is an ``Evidence`` row
-that says which notebook produced it (or that notebook 10 computed it itself), on which
+that says which notebook produced it (or that notebook 12 computed it itself), on which
 dataset, and whether that dataset was real or a procedural stand-in.
 
 * ``load_results`` reads the JSON files the notebooks wrote to ``runtime.results_dir()``;
@@ -63,17 +63,27 @@ def licence_for(dataset: str) -> str:
 # ----------------------------------------------------------------------------- results files
 
 
-def load_results(notebooks=("04", "05", "07", "08", "09"), folder=None) -> dict[str, dict]:
-    """{notebook stem: its results dict} for every results JSON present whose name starts with a prefix."""
+def load_results(notebooks=("evaluating-synthetic-images", "conditional-gan-augmentation", "synthetic-ehr", "privacy", "bias"),
+                 folder=None) -> dict[str, dict]:
+    """{notebook stem: its results dict} for every results JSON present of the named topics.
+
+    A topic is the stem without its number (``10-privacy`` -> ``privacy``), so renumbering the
+    curriculum does not change which results a card reads."""
     folder = Path(folder) if folder is not None else runtime.results_dir()
     found = {}
     for path in sorted(folder.glob("*.json")):
-        if any(path.stem.startswith(str(p)) for p in notebooks):
+        if topic_of(path.stem) in notebooks:
             try:
                 found[path.stem] = json.loads(path.read_text())
             except (OSError, json.JSONDecodeError):
                 continue  # a half-written or foreign file is not evidence
     return found
+
+
+def topic_of(stem: str) -> str:
+    """``NN-topic`` -> ``topic`` (a name without a number is its own topic)."""
+    number, _, topic = stem.partition("-")
+    return topic if number.isdigit() and topic else stem
 
 
 def flatten(record: dict, prefix: str = "") -> dict[str, object]:
@@ -132,41 +142,41 @@ class MetricSpec:
 
 METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("fidelity", "image_fid", "domain Fréchet distance, synthetic vs real images (lower is better)",
-               ("04",), ("fd.trained generator", "derma_fid", "domain_fid", "fid")),
+               ("evaluating-synthetic-images",), ("fd.trained generator", "derma_fid", "domain_fid", "fid")),
     MetricSpec("fidelity", "image_fid_real_floor", "the same distance between two sets of real images (the floor)",
-               ("04",), ("fd.real test",)),
+               ("evaluating-synthetic-images",), ("fd.real test",)),
     MetricSpec("fidelity", "image_precision", "share of synthetic images inside the real manifold",
-               ("04",), ("precision_recall.trained generator[0]", "precision")),
+               ("evaluating-synthetic-images",), ("precision_recall.trained generator[0]", "precision")),
     MetricSpec("fidelity", "image_recall", "share of real images covered by synthetic ones",
-               ("04",), ("precision_recall.trained generator[1]", "recall")),
+               ("evaluating-synthetic-images",), ("precision_recall.trained generator[1]", "recall")),
     MetricSpec("fidelity", "worst_column_distance", "largest per-column KS (numbers) or TV (categories) distance",
-               ("07",), ("worst_column_distance",)),
+               ("synthetic-ehr",), ("worst_column_distance",)),
     MetricSpec("fidelity", "correlation_difference", "mean |real - synthetic| correlation (0 = same)",
-               ("07",), ("mean_abs_correlation_gap", "correlation_difference")),
+               ("synthetic-ehr",), ("mean_abs_correlation_gap", "correlation_difference")),
     MetricSpec("fidelity", "marginal_distance", "mean Wasserstein distance per column, in SD units (0 = same)",
-               ("07",), ("marginal_distance",)),
+               ("synthetic-ehr",), ("marginal_distance",)),
     MetricSpec("utility", "tstr_auc", "AUC on real test data of a model trained on synthetic data",
-               ("07",), ("tstr_auc",)),
-    MetricSpec("utility", "trtr_auc", "the same model trained on real data (the ceiling)", ("07",), ("trtr_auc",)),
+               ("synthetic-ehr",), ("tstr_auc",)),
+    MetricSpec("utility", "trtr_auc", "the same model trained on real data (the ceiling)", ("synthetic-ehr",), ("trtr_auc",)),
     MetricSpec("utility", "augmentation_gain", "focus-class recall gained by GAN augmentation over none",
-               ("05",), ("differences.GAN_vs_none_focus.mean",)),
+               ("conditional-gan-augmentation",), ("differences.GAN_vs_none_focus.mean",)),
     MetricSpec("utility", "gain_over_classical", "focus-class recall of GAN over classical augmentation",
-               ("05",), ("differences.GAN_vs_classical_focus.mean",)),
+               ("conditional-gan-augmentation",), ("differences.GAN_vs_classical_focus.mean",)),
     MetricSpec("privacy", "attack_auc", "black-box membership attack AUC, attacker holds the synthetic data (0.5 = no leak)",
-               ("08",), ("attack_auc_black_box", "attack_auc")),
+               ("privacy",), ("attack_auc_black_box", "attack_auc")),
     MetricSpec("privacy", "attack_auc_white_box", "membership attack AUC with the discriminator (if weights are shared)",
-               ("08",), ("attack_auc_white_box",)),
+               ("privacy",), ("attack_auc_white_box",)),
     MetricSpec("privacy", "dcr_ratio", "median distance synthetic->train over holdout->train (<1 = closer than new patients)",
-               ("08",), ("dcr_ratio",)),
+               ("privacy",), ("dcr_ratio",)),
     MetricSpec("privacy", "exact_copies", "synthetic records identical to a training record",
-               ("08",), ("dcr.synthetic_copies", "exact_copies")),
+               ("privacy",), ("dcr.synthetic_copies", "exact_copies")),
     MetricSpec("fairness", "fnr_gap_real_model", "miss-rate gap (minority - majority) of a model trained on real data",
-               ("09",), ("fnr_gap.baseline.mean",)),
+               ("bias",), ("fnr_gap.baseline.mean",)),
     MetricSpec("fairness", "fnr_gap_augmented_model", "the same gap after adding conditional-GAN records",
-               ("09",), ("fnr_gap.synthetic (cGAN).mean",)),
+               ("bias",), ("fnr_gap.synthetic (cGAN).mean",)),
     MetricSpec("fairness", "fnr_gap_synthetic_model", "the gap of a model trained on synthetic data only", (), ()),
     MetricSpec("fairness", "minority_share_ratio", "minority's share in synthetic / in real data (1 = kept)",
-               ("09",), ("minority_share_ratio",)),
+               ("bias",), ("minority_share_ratio",)),
 )
 """Where each number of the card is looked for: the first matching key (a dotted path, or its end)
 in the results of the listed notebooks; ``_derived`` computes the few that need a calculation."""
@@ -188,17 +198,17 @@ class Evidence:
 def _derived(stem: str, record: dict) -> dict:
     """Numbers that need a small computation from a notebook's results."""
     out = {}
-    if stem.startswith("07"):
+    if topic_of(stem) == "synthetic-ehr":
         columns = [_number(v) for v in (record.get("fidelity") or {}).values()]
         columns = [v for v in columns if v is not None]
         if columns:
             out["worst_column_distance"] = max(columns)
-    if stem.startswith("08"):
+    if topic_of(stem) == "privacy":
         dcr = record.get("dcr") or {}
         synth, hold = _number(dcr.get("synthetic_median")), _number(dcr.get("holdout_median"))
         if synth is not None and hold:
             out["dcr_ratio"] = synth / hold
-    if stem.startswith("09"):
+    if topic_of(stem) == "bias":
         minority = record.get("minority_group")
         transfer = record.get("bias_transfer", {})
         try:
@@ -220,7 +230,7 @@ def dataset_of(record: dict) -> str:
 
 
 def collect_evidence(results: dict[str, dict], computed: dict | None = None, computed_dataset: str = "",
-                     computed_source: str = "unknown", here: str = "10-validation-ethics") -> list[Evidence]:
+                     computed_source: str = "unknown", here: str = "12-validation-ethics") -> list[Evidence]:
     """One ``Evidence`` per ``METRICS`` entry: from a notebook's results, else ``computed``, else missing.
 
     ``computed`` maps metric names (or sections to {metric: value}) to numbers computed in ``here``
@@ -233,7 +243,7 @@ def collect_evidence(results: dict[str, dict], computed: dict | None = None, com
     for spec in METRICS:
         row = None
         for stem, record in sorted(results.items()):
-            if not any(stem.startswith(p) for p in spec.notebooks):
+            if topic_of(stem) not in spec.notebooks:
                 continue
             hit = find_metric(record, spec.keys) if spec.keys else None
             value = hit[1] if hit else _number(_derived(stem, record).get(spec.name))
@@ -302,7 +312,7 @@ def correlation_difference(real: pd.DataFrame, synth: pd.DataFrame, columns) -> 
 
 def evaluate_synthetic_table(encoder, train: pd.DataFrame, test: pd.DataFrame, synth: pd.DataFrame,
                              seed: int = 0) -> dict:
-    """Small versions of the card's numbers for one synthetic table (notebook 10's standalone path).
+    """Small versions of the card's numbers for one synthetic table (notebook 12's standalone path).
 
     ``encoder`` is the fitted ``utils.tabular.RecordEncoder`` of the generator (its columns include
     the target). Returns {section: {metric: value}}: fidelity (marginal distance, correlation
@@ -524,7 +534,7 @@ def _section_panel(ax, card: SyntheticDataCard, section: str, thresholds: dict) 
 
 def card_figure(card: SyntheticDataCard, source=None) -> Figure:
     """One page: the four evidence sections as bars (black tick = checklist threshold; blue = from a
-    notebook's results, orange = computed in notebook 10), the checklist, and the provenance."""
+    notebook's results, orange = computed in notebook 12), the checklist, and the provenance."""
     from utils import plots
 
     thresholds = _thresholds(card.checklist)
@@ -558,7 +568,7 @@ def card_figure(card: SyntheticDataCard, source=None) -> Figure:
     missing = card.missing()
     if missing:
         text += ["", *textwrap.wrap("NOT REPORTED: " + ", ".join(missing), 62)]
-    text += ["", "Bars: blue = a notebook's saved results, orange = computed", "in notebook 10; black tick = checklist threshold."]
+    text += ["", "Bars: blue = a notebook's saved results, orange = computed", "in notebook 12; black tick = checklist threshold."]
     ax.text(0, 1, "\n".join(text), va="top", fontsize=9, transform=ax.transAxes)
     fig.suptitle(f"Synthetic data card: {card.title}", fontsize=14)
     standin = source == "stand-in" if source is not None else (
