@@ -13,7 +13,7 @@ ifneq ($(wildcard $(SHARED_DATA)/tabular),)
 export COURSE_DATA_ROOT ?= $(SHARED_DATA)
 endif
 
-.PHONY: lab run test release autograde feedback bench bench-fast bench-grading bench-speedups clean
+.PHONY: lab lab-instructor binder-url data-figure run test release autograde feedback bench bench-fast bench-grading bench-speedups clean
 
 $(VENV): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,15 @@ $(VENV): pyproject.toml
 
 lab: $(VENV)  ## JupyterLab on the student notebooks
 	$(JUPYTER) lab --ServerApp.root_dir=course $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+lab-instructor: $(VENV)  ## JupyterLab on the whole repository: edit solutions/, grade in Formgrader
+	$(JUPYTER) lab --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+binder-url: $(VENV)  ## the Binder link of your published copy (BINDER_REPO=owner/name, else the origin remote)
+	$(PY) -m scripts.binder_url
+
+data-figure: $(VENV)  ## build/figures/data-sources.png: the course's image data, real or stand-in, at a glance
+	MPLBACKEND=Agg $(PY) -m scripts.data_figure
 
 run: $(VENV)  ## execute every solution notebook headless into build/, one summary line each
 	$(PY) -m scripts.run_notebooks $(if $(FAST),--fast,) $(NOTEBOOKS)

@@ -1,6 +1,6 @@
 """Data for the course: real MedMNIST images and clinical tables first, loud stand-ins otherwise.
 
-See DESIGN.md §5. ``load_medmnist`` and ``load_table`` look for real files, download
+The policy is the README's "Data" section. ``load_medmnist`` and ``load_table`` look for real files, download
 them where a network allows, and only then fall back to procedural stand-ins that say
 so in a warning, in the notebook banner and on every figure.
 """

@@ -1,4 +1,4 @@
-"""The data policy switches shared by image and table loading (DESIGN.md §5)."""
+"""The data policy switches shared by image and table loading (the README's "Data" section)."""
 from __future__ import annotations
 
 import os
