@@ -2,6 +2,7 @@
 import math
 
 import pytest
+import torch
 
 from utils import checks, metrics
 
@@ -54,3 +55,47 @@ def test_module_functions_of_other_libraries_are_caught():
         with checks.forbid(math.log1p):
             math.log1p(0.5)
     assert math.log1p(0.0) == 0.0
+
+
+@pytest.mark.parametrize("space, name", [("numpy", "isnan"), ("torch", "equal"), ("math", "isnan"),
+                                         ("builtins", "isinstance"), ("builtins", "abs"),
+                                         ("sklearn.metrics", "roc_auc_score")])
+def test_rebinding_what_the_tests_rely_on_fails_every_helper(space, name, monkeypatch):
+    import importlib
+
+    module = importlib.import_module(space)
+    original = getattr(module, name)
+    # a pass-through stand-in: behaves like the original (pytest itself keeps working), is not it
+    monkeypatch.setattr(module, name, lambda *a, **k: original(*a, **k))
+    for helper in (lambda: checks.expect_close(1.0, 1.0), lambda: checks.expect_true(True, "ok"),
+                   lambda: checks.expect_shape(torch.zeros(2), (2,))):
+        with pytest.raises(AssertionError, match=f"tampered.*{space}.{name}"):
+            helper()
+
+
+def test_the_helpers_themselves_cannot_be_replaced():
+    with pytest.raises(AttributeError, match="read-only"):
+        checks.expect_close = lambda *a, **k: None
+    with pytest.raises(AttributeError, match="read-only"):
+        del checks.expect_true
+    with pytest.raises(AssertionError, match="expected"):
+        checks.expect_close(1.0, 2.0)
+
+
+def test_a_helper_replaced_behind_the_modules_back_is_reported():
+    original = checks.__dict__["expect_true"]
+    checks.__dict__["expect_true"] = lambda *a, **k: None
+    try:
+        with pytest.raises(AssertionError, match="utils.checks.expect_true"):
+            checks.expect_close(1.0, 1.0)
+    finally:
+        checks.__dict__["expect_true"] = original
+    assert checks.tampered() == []
+
+
+def test_forbidding_a_watched_function_is_not_tampering():
+    import numpy as np
+
+    with checks.forbid(np.isnan):
+        checks.expect_close(2.0, 2.0)
+    assert checks.tampered() == []

@@ -2,16 +2,20 @@
 
 nbgrader's feedback is the autograded notebook rendered as HTML, and that notebook holds
 the hidden tests (autograde restores them to run them) and their tracebacks. nbgrader's
-own ``ClearHiddenTests`` removes the hidden code; ``RedactHiddenTestErrors`` then replaces
-the traceback of any test cell that had hidden tests by one line that gives nothing away.
+own ``ClearHiddenTests`` removes the hidden code; ``RemoveHiddenTestErrors`` then replaces
+the traceback of any test cell that had hidden tests by one line that names the property the
+cell checks (its visible ``# Property: ...`` comment) and gives nothing else away.
 """
 from __future__ import annotations
+
+import re
 
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+PROPERTY = re.compile(r"^#\s*Property:\s*(.+?)\s*$", re.MULTILINE)
 
 
 class RemoveHiddenTestErrors(NbGraderPreprocessor):
@@ -24,8 +28,11 @@ class RemoveHiddenTestErrors(NbGraderPreprocessor):
 
     def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int):
         if cell.cell_type == "code" and HIDDEN_BEGIN in cell.source:
+            visible = cell.source.split(HIDDEN_BEGIN, 1)[0]
+            named = PROPERTY.search(visible)
+            message = (f"Failed: {named.group(1)}. " if named else "") + self.message
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
-                    output["evalue"] = self.message
-                    output["traceback"] = [f"{output.get('ename', 'Error')}: {self.message}"]
+                    output["evalue"] = message
+                    output["traceback"] = [f"{output.get('ename', 'Error')}: {message}"]
         return cell, resources
