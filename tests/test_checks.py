@@ -99,3 +99,12 @@ def test_forbidding_a_watched_function_is_not_tampering():
     with checks.forbid(np.isnan):
         checks.expect_close(2.0, 2.0)
     assert checks.tampered() == []
+
+
+def test_training_a_model_is_not_tampering():
+    """The first optimizer step imports torch._dynamo, which wraps torch.manual_seed: not the student's doing."""
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.Adam(model.parameters())
+    model(torch.ones(1, 2)).sum().backward()
+    optimizer.step()
+    assert checks.tampered() == []
