@@ -71,7 +71,6 @@ UNREGISTERED = (
     "05-conditional-gan-augmentation",
     "06-breast-imaging",
     "09-synthetic-ehr",
-    "10-privacy",
     "11-bias",
     "12-validation-ethics",
 )
