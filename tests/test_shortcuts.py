@@ -70,7 +70,6 @@ UNREGISTERED = (
     "04-evaluating-synthetic-images",
     "05-conditional-gan-augmentation",
     "06-breast-imaging",
-    "12-validation-ethics",
 )
 
 
