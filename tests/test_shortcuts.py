@@ -70,10 +70,6 @@ UNREGISTERED = (
     "04-evaluating-synthetic-images",
     "05-conditional-gan-augmentation",
     "06-breast-imaging",
-    "09-synthetic-ehr",
-    "10-privacy",
-    "11-bias",
-    "12-validation-ethics",
 )
 
 
