@@ -23,8 +23,8 @@ def cell_weights(groups, labels):
 ''', ["test_cell_weights", "test_cell_weights_mean", "test_cell_weights_cells"]),
 }
 
-# Helpers switched off, then wrong answers: weights per group only (not per cell), and a miss
-# rate over all of the group's records.
+# Helpers switched off, then wrong answers: weights per group only (not per cell), a miss rate
+# over all of the group's records, and a delegation behind a fake `checks` without forbid.
 PATCHED = {
     "cell_weights": ('''
 import builtins
@@ -56,4 +56,11 @@ def miss_rates(y_true, y_pred, groups, positive=1):
     return {g.item(): float(np.mean((groups == g) & (y_true == positive) & (y_pred != positive)) /
                             max(np.mean(groups == g), 1e-12)) for g in np.unique(groups)}
 ''', ["test_miss_rates", "test_miss_rates_edge_cases"]),
+    "plan_conditions": ('''
+import contextlib
+import types
+
+checks = types.SimpleNamespace(forbid=lambda *a, **k: contextlib.nullcontext())
+plan_conditions = fairness.plan_conditions
+''', ["test_plan_conditions"]),
 }
