@@ -24,6 +24,7 @@ import types
 import numpy as np
 import sklearn.metrics
 import torch
+import torch._dynamo  # noqa: F401  importing it rebinds torch.manual_seed (the first optimizer step would, later)
 
 # What the tests (and these helpers) rely on: (namespace, names) whose rebinding is tampering.
 _WATCHED = (
