@@ -65,7 +65,6 @@ def test_every_notebook_with_graded_exercises_has_shortcuts():
 UNREGISTERED = (
     "00-setup",
     "01-data-bottleneck",
-    "03-dcgan",
     "04-evaluating-synthetic-images",
     "05-conditional-gan-augmentation",
     "06-breast-imaging",
