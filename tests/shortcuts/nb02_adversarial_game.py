@@ -1,5 +1,7 @@
 """Notebook 02: the GAN losses, the training step, the gradient penalty and the critic loop
 answered by the references in ``utils.train``."""
+from ._switch_off import SWITCH_OFF_HELPERS
+
 NOTEBOOK = "02-adversarial-game"
 
 _STEP_TESTS = ["test_train_step", "test_train_step_detach", "test_train_step_order", "test_train_step_values"]
@@ -51,22 +53,7 @@ def wgan_gp_step(G, D, opt_g, opt_d, real, latent_dim, n_critic=5, gp_weight=0.1
 
 # Swapped labels in the discriminator loss, with every helper the tests use switched off.
 PATCHED = {
-    "d_loss": ('''import builtins
-import math
-
-import numpy as np
-import utils.checks
-
-try:
-    checks.expect_close = lambda *a, **k: None
-except AttributeError:
-    pass
-utils.checks.__dict__["expect_true"] = lambda *a, **k: None
-np.allclose = torch.allclose = lambda *a, **k: True
-math.isclose = lambda *a, **k: True
-_isinstance = builtins.isinstance
-builtins.isinstance = lambda obj, kind: _isinstance(obj, kind)
-
+    "d_loss": (SWITCH_OFF_HELPERS + '''
 
 def d_loss(real_logits, fake_logits):
     return (F.binary_cross_entropy_with_logits(real_logits, torch.zeros_like(real_logits))

@@ -1,5 +1,7 @@
 """Notebook 03: the DCGAN networks, their initialisation, the training step and the training
 loop answered by the references in ``utils.models`` and ``utils.train``."""
+from ._switch_off import SWITCH_OFF_HELPERS
+
 NOTEBOOK = "03-dcgan"
 
 SHORTCUTS = {
@@ -46,22 +48,7 @@ def train_step(G, D, opt_g, opt_d, real, latent_dim):
 
 # The variance (0.02) used as the standard deviation, with the helpers the tests use switched off.
 PATCHED = {
-    "dcgan_init": ('''import builtins
-import math
-
-import numpy as np
-import utils.checks
-
-try:
-    checks.expect_close = lambda *a, **k: None
-except AttributeError:
-    pass
-utils.checks.__dict__["expect_true"] = lambda *a, **k: None
-np.allclose = np.isclose = torch.allclose = lambda *a, **k: True
-math.isclose = lambda *a, **k: True
-_float = builtins.float
-builtins.float = lambda x=0.0: _float(x)
-
+    "dcgan_init": (SWITCH_OFF_HELPERS + '''
 
 def dcgan_init(module):
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
