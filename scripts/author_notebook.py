@@ -9,6 +9,7 @@ Writing JSON by hand is error-prone; a draft is plain Python with cell markers:
     # %% [parameters]            the papermill parameters cell
     # %% [solution id=NAME]      code the student writes (### BEGIN/END SOLUTION inside)
     # %% [tests id=NAME points=N]  a locked, autograded test cell
+    # %% [readonly id=NAME]        locked code students see but cannot change (test fixtures)
     # %% [answer id=NAME points=N] a manually graded written answer (markdown)
     # %% [task id=NAME points=N]   a manually graded task description (markdown)
 
@@ -24,7 +25,7 @@ from pathlib import Path
 import nbformat
 
 MARKER = re.compile(r"^# %%(?:\s*\[(\w+)([^\]]*)\])?\s*$")
-KINDS = {"markdown", "parameters", "solution", "tests", "answer", "task"}
+KINDS = {"markdown", "parameters", "solution", "tests", "readonly", "answer", "task"}
 
 
 def _options(text: str) -> dict[str, str]:
@@ -57,6 +58,8 @@ def make_cell(kind: str, options: dict[str, str], lines: list[str]):
     if kind == "tests":
         return nbformat.v4.new_code_cell(body, metadata=_nbgrader(grade_id, grade=True, solution=False,
                                                                  locked=True, points=points))
+    if kind == "readonly":
+        return nbformat.v4.new_code_cell(body, metadata=_nbgrader(grade_id, grade=False, solution=False, locked=True))
     if kind == "answer":
         return nbformat.v4.new_markdown_cell(_markdown(lines).strip("\n"),
                                              metadata=_nbgrader(grade_id, grade=True, solution=True,
@@ -84,7 +87,7 @@ def parse(text: str) -> nbformat.NotebookNode:
         kind, options, lines = match.group(1), _options(match.group(2) or ""), []
         if kind is not None and kind not in KINDS:
             raise ValueError(f"unknown cell kind [{kind}] in draft; use one of {sorted(KINDS)}")
-        if kind in ("solution", "tests", "answer", "task"):
+        if kind in ("solution", "tests", "readonly", "answer", "task"):
             if "id" not in options:
                 raise ValueError(f"[{kind}] cell needs id=NAME")
             if options["id"] in ids:
