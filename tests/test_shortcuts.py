@@ -57,16 +57,10 @@ def test_every_notebook_with_graded_exercises_has_shortcuts():
         notebook = nbformat.read(REPO / "solutions" / name / f"{name}.ipynb", as_version=4)
         if any(c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code" for c in notebook.cells):
             graded_notebooks.add(name)
-    missing = sorted(graded_notebooks - registered - set(UNREGISTERED))
+    missing = sorted(graded_notebooks - registered)
     assert not missing, f"no tests/shortcuts module for {missing}"
 
 
-# Notebooks whose exercises are not yet protected against delegation (issue 10, in progress).
-UNREGISTERED = (
-    "00-setup",
-    "05-conditional-gan-augmentation",
-    "06-breast-imaging",
-)
 
 
 @pytest.mark.parametrize("kind, name, cell", CASES)
