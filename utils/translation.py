@@ -222,17 +222,22 @@ def train_restorer(G: nn.Module, clean: torch.Tensor, degradation: Degradation, 
 
 
 # ----------------------------------------------------------------------------- evaluation
+def _apply_in_batches(model: nn.Module, images: torch.Tensor, batch: int) -> torch.Tensor:
+    """``model`` on ``images`` in eval mode, without gradients, ``batch`` at a time; a CPU tensor.
+    The model's train/eval mode is restored afterwards."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        out = torch.cat([model(images[i:i + batch].to(device)).cpu() for i in range(0, len(images), batch)])
+    model.train(was_training)
+    return out
+
+
 @timed("evaluation")
 def restore(G: nn.Module, degraded: torch.Tensor, batch: int = 256) -> torch.Tensor:
     """``G`` applied to ``degraded`` in eval mode without gradients; a CPU tensor."""
-    degraded = _check_images(degraded, "restore")
-    device = next(G.parameters()).device
-    was_training = G.training
-    G.eval()
-    with torch.no_grad():
-        out = torch.cat([G(degraded[i:i + batch].to(device)).cpu() for i in range(0, len(degraded), batch)])
-    G.train(was_training)
-    return out
+    return _apply_in_batches(G, _check_images(degraded, "restore"), batch)
 
 
 def ssim(restored: torch.Tensor, clean: torch.Tensor, win_size: int = 7) -> torch.Tensor:
@@ -249,14 +254,8 @@ def ssim(restored: torch.Tensor, clean: torch.Tensor, win_size: int = 7) -> torc
 @timed("evaluation")
 def class_probabilities(model: nn.Module, images: torch.Tensor, batch: int = 512) -> np.ndarray:
     """Softmax class probabilities (N, K) of a classifier, in eval mode, without gradients."""
-    images = _check_images(images, "class_probabilities")
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        probs = [F.softmax(model(images[i:i + batch].to(device)), dim=1).cpu() for i in range(0, len(images), batch)]
-    model.train(was_training)
-    return torch.cat(probs).double().numpy()
+    logits = _apply_in_batches(model, _check_images(images, "class_probabilities"), batch)
+    return F.softmax(logits.double(), dim=1).numpy()
 
 
 def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
