@@ -107,8 +107,8 @@ def validation(r):
 # Keyed by topic (the notebook's name without its number), so renumbering keeps the headlines.
 HEADLINES = {"setup": setup, "data-bottleneck": data_bottleneck, "adversarial-game": adversarial_game,
              "dcgan": dcgan, "evaluating-synthetic-images": evaluating, "conditional-gan-augmentation": conditional_gan,
-             "breast-imaging": breast_imaging, "image-translation": image_translation, "synthetic-ehr": synthetic_ehr, "privacy": privacy, "bias": bias,
-             "validation-ethics": validation}
+             "breast-imaging": breast_imaging, "image-translation": image_translation, "synthetic-ehr": synthetic_ehr,
+             "privacy": privacy, "bias": bias, "validation-ethics": validation}
 
 
 def headline(notebook: str, results: dict) -> str:
