@@ -73,6 +73,13 @@ def breast_imaging(r):
     return f"test AUC: {_arms(r, 'test AUC')}; train-val loss gap: {_arms(r, 'loss gap (last 3 epochs)')}"
 
 
+def image_translation(r):
+    restorers = ", ".join(f"{name} PSNR {_num(_get(v, 'psnr'), 2)} / SSIM {_num(_get(v, 'ssim'))} / FD "
+                          f"{_num(_get(v, 'fd'), 2)} / flips {_num(_get(v, 'flip_rate_vs_clean'))}"
+                          for name, v in r.get("restorers", {}).items())
+    return f"{r.get('degradation', '?')}: {restorers}"
+
+
 def synthetic_ehr(r):
     return (f"{r.get('table', '?')}: TSTR AUC {_num(r.get('tstr_auc'))} vs TRTR {_num(r.get('trtr_auc'))}; "
             f"mean abs. correlation gap {_num(r.get('mean_abs_correlation_gap'))}")
@@ -100,8 +107,8 @@ def validation(r):
 # Keyed by topic (the notebook's name without its number), so renumbering keeps the headlines.
 HEADLINES = {"setup": setup, "data-bottleneck": data_bottleneck, "adversarial-game": adversarial_game,
              "dcgan": dcgan, "evaluating-synthetic-images": evaluating, "conditional-gan-augmentation": conditional_gan,
-             "breast-imaging": breast_imaging, "synthetic-ehr": synthetic_ehr, "privacy": privacy, "bias": bias,
-             "validation-ethics": validation}
+             "breast-imaging": breast_imaging, "image-translation": image_translation, "synthetic-ehr": synthetic_ehr,
+             "privacy": privacy, "bias": bias, "validation-ethics": validation}
 
 
 def headline(notebook: str, results: dict) -> str:
