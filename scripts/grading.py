@@ -14,10 +14,13 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from scripts import sandbox
 
 REPO = Path(__file__).resolve().parent.parent
 NBGRADER = [sys.executable, "-m", "nbgrader"]
@@ -109,13 +112,16 @@ def _locked(output: str) -> bool:
 
 
 def autograde(root: Path, name: str, student: str = "*", fast: bool = True, cell_timeout: int = 120,
-              memory_gb: float = 4.0, timeout: int | None = None, threads: int | None = None) -> Outcome:
+              memory_gb: float = 4.0, timeout: int | None = None, threads: int | None = None,
+              sandboxed: bool = True, disk_mb: int = sandbox.Limits.disk_mb) -> Outcome:
     """Autograde one submission (or all of an assignment with the glob ``*``), never hanging.
 
     The per-cell timeout cuts infinite loops, the memory limit stops memory bombs, and the
     overall ``timeout`` (default: 20 cells' worth) is the last line of defence. A failure is
     returned as an Outcome, not raised, so a batch goes on to the next submission.
     ``threads`` sets the grading kernel's torch CPU threads (``COURSE_THREADS``).
+    ``sandboxed`` runs the kernel in bubblewrap (scripts/sandbox.py); without bwrap it raises
+    SandboxUnavailable rather than grade unprotected.
     """
     # Each submission gets its own cache and results folders: one student's trained generator
     # or results must never be read while grading another's (or another run at the same time).
@@ -126,11 +132,21 @@ def autograde(root: Path, name: str, student: str = "*", fast: bool = True, cell
     if threads is not None:
         env["COURSE_THREADS"] = str(threads)
     command = [*NBGRADER, "autograde", name, "--student", student, "--force"]
+    timeout = timeout or 20 * cell_timeout
+    with tempfile.TemporaryDirectory(prefix="grading-kernel-") as runtime:
+        if sandboxed:
+            limits = sandbox.Limits(memory_gb, cpu_seconds=timeout, disk_mb=disk_mb)
+            command += _sandbox_options(private, Path(runtime), env, limits)
+        return _run_autograde(command, root, env, name, student, timeout, memory_gb)
+
+
+def _run_autograde(command: list[str], root: Path, env: dict, name: str, student: str, timeout: int,
+                   memory_gb: float) -> Outcome:
     start = time.perf_counter()
     for attempt in range(2):
         try:
             result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True,
-                                    timeout=timeout or 20 * cell_timeout, preexec_fn=_limit_memory(memory_gb))
+                                    timeout=timeout, preexec_fn=_limit_memory(memory_gb))
         except subprocess.TimeoutExpired:
             return Outcome(student, name, "failed", time.perf_counter() - start, "grading timed out")
         output = result.stdout + result.stderr
@@ -140,6 +156,19 @@ def autograde(root: Path, name: str, student: str = "*", fast: bool = True, cell
     if result.returncode != 0 or "There was an error processing" in output:
         return Outcome(student, name, "failed", seconds, _failure_reason(output))
     return Outcome(student, name, "graded", seconds)
+
+
+def _sandbox_options(private: Path, runtime: Path, env: dict, limits: sandbox.Limits) -> list[str]:
+    """nbgrader options (and ``env`` changes) that start the kernel through scripts/sandbox.py.
+
+    The kernel spec and the ``runtime`` folder (connection file and IPC sockets: no TCP port;
+    a short path, as a socket's path must stay under 108 bytes) are this submission's alone.
+    """
+    sandbox.check()
+    sandbox.write_kernelspec(private / "jupyter", limits)
+    env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(private / "jupyter"), env.get("JUPYTER_PATH")]))
+    return [f"--Execute.kernel_name={sandbox.KERNEL_NAME}", "--KernelManager.transport=ipc",
+            f"--KernelManager.connection_file={runtime / 'kernel.json'}", f"--KernelManager.ip={runtime / 'kernel'}"]
 
 
 def scores(root: Path, name: str, student: str) -> list[CellScore]:
