@@ -41,7 +41,7 @@ INSTALL_HINT = ("Install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblew
                 "bubblewrap), or, only for notebooks you trust (your own solutions), opt out loudly with "
                 "`make autograde UNSAFE_NO_SANDBOX=1`.")
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
-ETC_FILES = ("passwd", "group", "nsswitch.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime",
+ETC_FILES = ("passwd", "group", "nsswitch.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts",
              "alternatives", "mime.types")
 # Variables the kernel keeps (everything else, tokens and keys included, is cleared).
 PASSED_ENV = ("COURSE_", "MEDMNIST_ROOT", "MPLBACKEND", "LANG", "LC_ALL", "NBGRADER_EXECUTION", "OMP_NUM_THREADS")
@@ -196,7 +196,8 @@ def command(connection_file: Path, workdir: Path, limits: Limits) -> tuple[list[
     copy, fds = _copy_of_workdir(workdir, limits.disk_mb)
     args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(size), "--tmpfs", "/dev/shm",
              "--remount-ro", "/dev", "--perms", "1777", "--size", str(size), "--tmpfs", "/tmp",
-             *copy, "--bind", str(connection_file.parent), str(connection_file.parent), "--chdir", str(workdir)]
+             *copy, "--bind", str(connection_file.parent), str(connection_file.parent),
+             "--remount-ro", "/", "--chdir", str(workdir)]  # the root tmpfs (mount points) has no size limit
     spec = importlib.util.find_spec("utils")
     python_path = str(Path(spec.origin).resolve().parent.parent) if spec and spec.origin else ""
     args += ["--clearenv", *_environment(workdir, python_path)]
