@@ -49,8 +49,8 @@ bench: $(VENV)  ## full-mode cost and quality table of every notebook (+ autogra
 bench-fast: $(VENV)  ## the same in FAST mode (each notebook must stay under 60 s)
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m benchmarks.run --fast $(NOTEBOOKS)
 
-bench-grading: $(VENV)  ## submissions per minute: STUDENTS=2 copies of every solution, JOBS=, FULL=1
-	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m benchmarks.grading --students $(or $(STUDENTS),1) --jobs $(or $(JOBS),1) $(if $(FULL),--full,) $(NOTEBOOKS)
+bench-grading: $(VENV)  ## submissions per minute: STUDENTS=2 copies of every solution, JOBS=, FULL=1, UNSAFE_NO_SANDBOX=1
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m benchmarks.grading --students $(or $(STUDENTS),1) --jobs $(or $(JOBS),1) $(if $(FULL),--full,) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox,) $(NOTEBOOKS)
 
 bench-speedups: $(VENV)  ## ms per training step under each CPU/GPU setting (BUSY=1: one CPU kept busy meanwhile)
 	$(PY) -m benchmarks.speedups --busy $(or $(BUSY),0)

@@ -30,6 +30,7 @@ import importlib.util
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -143,12 +144,17 @@ def _parents(paths: list[Path]) -> list[str]:
     return [arg for parent in parents for arg in ("--perms", "0755", "--dir", parent)]
 
 
+def _utils_folder() -> Path | None:
+    """The course's ``utils`` package as the grader imports it (editable install or PYTHONPATH)."""
+    spec = importlib.util.find_spec("utils")
+    return Path(spec.origin).resolve().parent if spec and spec.origin else None
+
+
 def _read_only_paths() -> list[Path]:
     """Python, the environment, ``utils`` and the data: what the kernel needs, nothing beside."""
     paths = [Path(sys.base_prefix), Path(sys.prefix)]
-    spec = importlib.util.find_spec("utils")
-    if spec and spec.origin:
-        utils = Path(spec.origin).resolve().parent
+    utils = _utils_folder()
+    if utils:
         paths += [utils, utils.parent / "data"]  # utils.runtime.data_cache_dir()
     paths += [Path(os.environ[v]) for v in ("MEDMNIST_ROOT", "COURSE_DATA_ROOT") if os.environ.get(v)]
     # Both spellings of a path behind a symlink (a venv linked into a checkout, say).
@@ -165,8 +171,11 @@ def _copy_of_workdir(workdir: Path, megabytes: int) -> tuple[list[str], list[int
         for name in files:
             path = os.path.join(folder, name)
             try:
-                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
             except OSError:  # a link, or a file that vanished: the kernel does not need it
+                continue
+            if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO or device would block or leak
+                os.close(fd)
                 continue
             os.set_inheritable(fd, True)
             fds.append(fd)
@@ -176,9 +185,9 @@ def _copy_of_workdir(workdir: Path, megabytes: int) -> tuple[list[str], list[int
 
 def _environment(workdir: Path, python_path: str) -> list[str]:
     env = {k: v for k, v in os.environ.items() if k.startswith(PASSED_ENV)}
-    env.update({"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "IPYTHONDIR": "/tmp/ipython",
-                "MPLCONFIGDIR": "/tmp/matplotlib", "COURSE_CACHE": "/tmp/cache", "COURSE_RESULTS": "/tmp/results",
-                "PYTHONPATH": python_path, "PWD": str(workdir)})
+    env.update({"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp",
+                "IPYTHONDIR": "/tmp/ipython", "MPLCONFIGDIR": "/tmp/matplotlib", "COURSE_CACHE": "/tmp/cache",
+                "COURSE_RESULTS": "/tmp/results", "PYTHONPATH": python_path, "PWD": str(workdir)})
     return [arg for key, value in sorted(env.items()) for arg in ("--setenv", key, value)]
 
 
@@ -197,10 +206,9 @@ def command(connection_file: Path, workdir: Path, limits: Limits) -> tuple[list[
     args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(size), "--tmpfs", "/dev/shm",
              "--remount-ro", "/dev", "--perms", "1777", "--size", str(size), "--tmpfs", "/tmp",
              *copy, "--bind", str(connection_file.parent), str(connection_file.parent),
-             "--remount-ro", "/", "--chdir", str(workdir)]  # the root tmpfs (mount points) has no size limit
-    spec = importlib.util.find_spec("utils")
-    python_path = str(Path(spec.origin).resolve().parent.parent) if spec and spec.origin else ""
-    args += ["--clearenv", *_environment(workdir, python_path)]
+             "--remount-ro", "/", "--chdir", str(workdir)]  # "/": bwrap's tmpfs for mount points, unlimited
+    utils = _utils_folder()
+    args += ["--clearenv", *_environment(workdir, str(utils.parent) if utils else "")]
     uid = _sandbox_uid(connection_file)
     args += [sys.executable, "-c", _INNER, str(uid), str(limits.processes), str(limits.cpu_seconds),
              str(int(limits.memory_gb * 2**30)), str(size), "-f", str(connection_file)]
