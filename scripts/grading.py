@@ -136,7 +136,8 @@ def autograde(root: Path, name: str, student: str = "*", fast: bool = True, cell
     with tempfile.TemporaryDirectory(prefix="grading-kernel-") as runtime:
         if sandboxed:
             limits = sandbox.Limits(memory_gb, cpu_seconds=timeout, disk_mb=disk_mb)
-            command += _sandbox_options(private, Path(runtime), env, limits)
+            command = [*sandbox.around_nbgrader(Path(runtime)), *command,
+                       *_sandbox_options(private, Path(runtime), env, limits)]
         return _run_autograde(command, root, env, name, student, timeout, memory_gb)
 
 
@@ -162,9 +163,9 @@ def _sandbox_options(private: Path, runtime: Path, env: dict, limits: sandbox.Li
     """nbgrader options (and ``env`` changes) that start the kernel through scripts/sandbox.py.
 
     The kernel spec and the ``runtime`` folder (connection file and IPC sockets: no TCP port;
-    a short path, as a socket's path must stay under 108 bytes) are this submission's alone.
+    a short path, as a socket's path must stay under 108 bytes) are this submission's alone;
+    nbgrader runs with a 1 MB tmpfs there (sandbox.around_nbgrader).
     """
-    sandbox.check()
     sandbox.write_kernelspec(private / "jupyter", limits)
     env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(private / "jupyter"), env.get("JUPYTER_PATH")]))
     return [f"--Execute.kernel_name={sandbox.KERNEL_NAME}", "--KernelManager.transport=ipc",

@@ -15,7 +15,7 @@ the kernel a fresh root holding only:
   so the kernel cannot plant files or links for the trusted side to follow);
 - a private, size-limited /tmp (also HOME, COURSE_CACHE, COURSE_RESULTS) and /dev/shm;
 - the folder of its connection file, where the ZMQ IPC sockets live (``transport = ipc``):
-  the only host folder it can write to, private to this one kernel.
+  private to this one kernel, and a 1 MB tmpfs that nbgrader runs with (``around_nbgrader``).
 
 It has no network (``--unshare-net``: only its own loopback), its own PID namespace, a cleared
 environment, and limits on processes, CPU time, memory per process and file size. When bwrap
@@ -91,6 +91,17 @@ def check() -> str:
             "unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 on older Debian; "
             f"kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile on Ubuntu 24.04+). {INSTALL_HINT}")
     return bwrap
+
+
+def around_nbgrader(runtime: Path) -> list[str]:
+    """A command prefix for nbgrader itself: the same files, plus a 1 MB tmpfs at ``runtime``.
+
+    The kernel's connection file and sockets live in ``runtime``: the one folder outside its
+    sandbox it can write, so it must not be the host's disk. Dies with its parent, as the
+    kernel dies with nbgrader.
+    """
+    return [check(), "--dev-bind", "/", "/", "--perms", "0700", "--size", str(2**20), "--tmpfs", str(runtime),
+            "--die-with-parent", "--"]
 
 
 def write_kernelspec(jupyter_path: Path, limits: Limits) -> Path:

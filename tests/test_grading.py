@@ -107,16 +107,18 @@ ATTACKS = {
         "        if os.fork() == 0:\n            time.sleep(600)\n            os._exit(0)\n"
         "        forks += 1\n"
         "except OSError as error:\n    print('FORKS STOPPED', forks, type(error).__name__)\n"),
-    "fill_disk": (
-        "import json, os\nwritten = {}\n"
-        "for folder in (os.getcwd(), '/tmp', '/dev/shm', '/', str(__import__('pathlib').Path.cwd().parents[2])):\n"
+    "fill_disk": _ROOT + (
+        "from ipykernel.connect import get_connection_file\nwritten = {}\n"
+        "folders = {'workdir': os.getcwd(), 'tmp': '/tmp', 'shm': '/dev/shm', 'root': '/', 'course': str(root),\n"
+        "           'ipc': os.path.dirname(get_connection_file())}\n"
+        "for label, folder in folders.items():\n"
         "    size = 0\n"
         "    try:\n"
         "        with open(os.path.join(folder, 'filler'), 'wb') as handle:\n"
         "            while size < 2**31:  # 2 GB at most, should the limits fail\n"
         "                handle.write(b'x' * 2**20)\n                handle.flush()\n                size += 2**20\n"
-        "    except OSError as error:\n        written[folder] = [size >> 20, type(error).__name__]\n"
-        "    else:\n        written[folder] = [size >> 20, 'not stopped']\n"
+        "    except OSError as error:\n        written[label] = [size >> 20, type(error).__name__]\n"
+        "    else:\n        written[label] = [size >> 20, 'not stopped']\n"
         "print('WRITTEN', json.dumps(written))\n"),
 }
 SUBMISSIONS.update({name: _variant(_set_solution(code + WRONG)) for name, code in ATTACKS.items()})
@@ -279,10 +281,9 @@ def test_fork_bomb_is_stopped_by_the_process_limit(graded):
 def test_filling_the_disk_stops_at_the_sandbox_limits(graded):
     root, _, _ = graded
     written = _reported(root, "fill_disk", "WRITTEN")
-    workdir = str(root / "autograded" / "fill_disk" / NAME)
-    for folder in (workdir, "/tmp", "/dev/shm"):
-        assert written[folder][0] <= DISK_MB and written[folder][1] == "OSError", (folder, written[folder])
-    for folder in ("/", str(root)):  # read-only in the sandbox
+    for folder, megabytes in (("workdir", DISK_MB), ("tmp", DISK_MB), ("shm", DISK_MB), ("ipc", 1)):
+        assert written[folder][0] <= megabytes and written[folder][1] == "OSError", (folder, written[folder])
+    for folder in ("root", "course"):  # read-only in the sandbox
         assert written[folder] == [0, "OSError"], (folder, written[folder])
     assert not list(root.rglob("filler"))  # the working copy never reaches the real disk
 
