@@ -13,7 +13,8 @@ the kernel a fresh root holding only:
   data, read-only; a few system folders (/usr, a handful of /etc files), read-only;
 - a copy of its working folder on a size-limited tmpfs (writable; nothing is written back,
   so the kernel cannot plant files or links for the trusted side to follow);
-- a private, size-limited /tmp (also HOME, COURSE_CACHE, COURSE_RESULTS) and /dev/shm;
+- a private, size-limited /tmp (also HOME, COURSE_CACHE, COURSE_RESULTS), /dev/shm and
+  ``build/`` beside ``utils`` (notebooks save cards and figures there);
 - the folder of its connection file, where the ZMQ IPC sockets live (``transport = ipc``):
   private to this one kernel, and a 1 MB tmpfs that nbgrader runs with (``around_nbgrader``).
 
@@ -207,22 +208,23 @@ def command(connection_file: Path, workdir: Path, limits: Limits) -> tuple[list[
     file descriptors it reads the working copy from."""
     connection_file, workdir = connection_file.resolve(), workdir.resolve()
     _check_private(connection_file)
-    size = limits.disk_mb * 2**20
+    size = str(limits.disk_mb * 2**20)
+    utils = _utils_folder()
+    args = [check(), *_namespaces(), "--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
+    for folder in ["/tmp", *([str(utils.parent / "build")] if utils else [])]:  # notebooks save to build/
+        args += ["--perms", "1777", "--size", size, "--tmpfs", folder]
     read_only = _read_only_paths()
-    args = [check(), *_namespaces(), *_parents([*read_only, workdir, connection_file.parent, Path("/etc/x")]),
-            *_system_binds()]
+    args += [*_parents([*read_only, workdir, connection_file.parent, Path("/etc/x")]), *_system_binds()]
     for path in read_only:
         args += ["--ro-bind", str(path), str(path)]
     copy, fds = _copy_of_workdir(workdir, limits.disk_mb)
-    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(size), "--tmpfs", "/dev/shm",
-             "--remount-ro", "/dev", "--perms", "1777", "--size", str(size), "--tmpfs", "/tmp",
-             *copy, "--bind", str(connection_file.parent), str(connection_file.parent),
+    args += [*copy, "--bind", str(connection_file.parent), str(connection_file.parent),
              "--remount-ro", "/", "--chdir", str(workdir)]  # "/": bwrap's tmpfs for mount points, unlimited
-    utils = _utils_folder()
     args += ["--clearenv", *_environment(workdir, str(utils.parent) if utils else "")]
     uid = _sandbox_uid(connection_file)
     args += [sys.executable, "-c", _INNER, str(uid), str(limits.processes), str(limits.cpu_seconds),
-             str(int(limits.memory_gb * 2**30)), str(size), "-f", str(connection_file)]
+             str(int(limits.memory_gb * 2**30)), size, "-f", str(connection_file)]
     return args, fds
 
 
