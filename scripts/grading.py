@@ -143,6 +143,7 @@ def autograde(root: Path, name: str, student: str = "*", fast: bool = True, cell
 
 def _run_autograde(command: list[str], root: Path, env: dict, name: str, student: str, timeout: int,
                    memory_gb: float) -> Outcome:
+    """Run one nbgrader autograde command; retry once after a gradebook lock clash."""
     start = time.perf_counter()
     for attempt in range(2):
         try:
