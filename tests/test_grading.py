@@ -86,27 +86,27 @@ ATTACKS = {
         "    for path in root.glob(pattern) if not pattern.startswith('/') else pathlib.Path('/').glob(pattern[1:]):\n"
         "        try:\n            stolen.append(path.read_text(errors='replace'))\n"
         "        except OSError:\n            pass\n"
-        "print('VISIBLE', json.dumps([sorted(os.listdir(root)), sorted(os.listdir(root / 'autograded'))]))\n"
-        "print('STOLEN', len(stolen), ''.join(stolen))\n"),
+        "print('VISIBLE', json.dumps([sorted(os.listdir(root)), sorted(os.listdir(root / 'autograded'))]), flush=True)\n"
+        "print('STOLEN', len(stolen), ''.join(stolen), flush=True)\n"),
     "vandal": _ROOT + _ATTEMPT + (
         "import sqlite3\n"
         "attempt('gradebook', lambda: sqlite3.connect(root / 'gradebook.db').execute('CREATE TABLE pwned (x)'))\n"
         "attempt('other_submission', lambda: (root / 'submitted/solution/00-setup/00-setup.ipynb').write_text('{}'))\n"
         "attempt('course_root', lambda: (root / 'PWNED').write_text('pwned'))\n"
         "attempt('solutions', lambda: (root / 'solutions/00-setup/PWNED').write_text('pwned'))\n"
-        "print('ATTEMPTS', json.dumps(report))\n"),
+        "print('ATTEMPTS', json.dumps(report), flush=True)\n"),
     "loopback": _ATTEMPT + (
         "import json, socket\n"
         "port = int(open('port.txt').read())\n"
         "attempt('loopback', lambda: socket.create_connection(('127.0.0.1', port), timeout=3))\n"
         "attempt('internet', lambda: socket.create_connection(('1.1.1.1', 53), timeout=3))\n"
-        "print('ATTEMPTS', json.dumps(report))\n"),
+        "print('ATTEMPTS', json.dumps(report), flush=True)\n"),
     "fork_bomb": (
         "import os, time\nforks = 0\n"
         "try:\n    while forks < 100000:\n"
         "        if os.fork() == 0:\n            time.sleep(600)\n            os._exit(0)\n"
         "        forks += 1\n"
-        "except OSError as error:\n    print('FORKS STOPPED', forks, type(error).__name__)\n"),
+        "except OSError as error:\n    print('FORKS STOPPED', forks, type(error).__name__, flush=True)\n"),
     "fill_disk": _ROOT + (
         "from ipykernel.connect import get_connection_file\nwritten = {}\n"
         "folders = {'workdir': os.getcwd(), 'tmp': '/tmp', 'shm': '/dev/shm', 'root': '/', 'course': str(root),\n"
@@ -119,7 +119,7 @@ ATTACKS = {
         "                handle.write(b'x' * 2**20)\n                handle.flush()\n                size += 2**20\n"
         "    except OSError as error:\n        written[label] = [size >> 20, type(error).__name__]\n"
         "    else:\n        written[label] = [size >> 20, 'not stopped']\n"
-        "print('WRITTEN', json.dumps(written))\n"),
+        "print('WRITTEN', json.dumps(written), flush=True)\n"),
 }
 SUBMISSIONS.update({name: _variant(_set_solution(code + WRONG)) for name, code in ATTACKS.items()})
 EXPECTED_SCORE = {"solution": 1.0, "deleted_tests_right": 1.0}
