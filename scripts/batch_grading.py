@@ -21,7 +21,8 @@ NAME = re.compile(r"[A-Za-z0-9][\w.@+-]*")  # a student or assignment id that is
 
 
 def grade_one(student: str, assignment: str, notebook: Path, out: Path, **options) -> dict:
-    """Grade ``notebook`` as ``student``'s submission of ``assignment``; write and return the result.
+    """Grade ``notebook`` as ``student``'s submission of ``assignment``; write and return the result
+    (the Outcome's fields, the autograded score, and the graded notebook as text).
 
     ``options`` go to grading.autograde (fast, cell_timeout, memory_gb, sandboxed, ...).
     """
@@ -38,7 +39,7 @@ def grade_one(student: str, assignment: str, notebook: Path, out: Path, **option
         if outcome.status == "graded" and graded.is_file():
             cells = [c for c in grading.scores(root, assignment, student) if c.auto]
             result.update(score=sum(c.score or 0 for c in cells), max_score=sum(c.max_score for c in cells),
-                          notebook=json.loads(graded.read_text()))
+                          notebook=graded.read_text())
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result))
     return result
@@ -74,7 +75,7 @@ def merge(root: Path, results: list[Path]) -> list[grading.Outcome]:
                 gradebook.find_submission(name, student)
             except MissingEntry:
                 gradebook.add_submission(name, student)
-        notebook = nbformat.from_dict(result["notebook"])
+        notebook = nbformat.reads(result["notebook"], as_version=4)
         folder = root / "autograded" / student / name
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, folder / f"{name}.ipynb")

@@ -283,8 +283,8 @@ def test_filling_the_disk_stops_at_the_sandbox_limits(graded):
     written = _reported(root, "fill_disk", "WRITTEN")
     for folder, megabytes in (("workdir", DISK_MB), ("tmp", DISK_MB), ("shm", DISK_MB), ("ipc", 1)):
         assert written[folder][0] <= megabytes and written[folder][1] == "OSError", (folder, written[folder])
-    for folder in ("root", "course"):  # read-only in the sandbox
-        assert written[folder] == [0, "OSError"], (folder, written[folder])
+    for folder in ("root", "course"):  # read-only (or root's) in the sandbox
+        assert written[folder] in ([0, "OSError"], [0, "PermissionError"]), (folder, written[folder])
     assert not list(root.rglob("filler"))  # the working copy never reaches the real disk
 
 
