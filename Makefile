@@ -42,11 +42,12 @@ test: $(VENV)  ## the whole test suite (FAST mode notebooks, grading pipeline, u
 release: $(VENV)  ## regenerate course/ from solutions/ with nbgrader (all, or ASSIGNMENTS="03-dcgan ...")
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m scripts.grading release $(ASSIGNMENTS)
 
-# Grading options: ASSIGNMENT=03-dcgan STUDENT=alice JOBS=2 FULL=1 (default: everything, FAST mode, 1 job)
+# Grading options: ASSIGNMENT=03-dcgan STUDENT=alice JOBS=2 FULL=1 (default: everything, FAST mode, 1 job).
+# Each kernel runs in the bubblewrap sandbox; UNSAFE_NO_SANDBOX=1 turns it off (trusted notebooks only).
 GRADE_FILTER = $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT),) $(if $(STUDENT),--student $(STUDENT),)
 
-autograde: $(VENV)  ## grade submitted/<student>/<assignment>/ and write build/grades.csv
-	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m scripts.grading autograde $(GRADE_FILTER) --jobs $(or $(JOBS),1) $(if $(FULL),--full,)
+autograde: $(VENV)  ## grade submitted/<student>/<assignment>/ (sandboxed) and write build/grades.csv
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m scripts.grading autograde $(GRADE_FILTER) --jobs $(or $(JOBS),1) $(if $(FULL),--full,) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox,)
 
 feedback: $(VENV)  ## HTML feedback in feedback/<student>/<assignment>/ (hidden tests redacted)
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m scripts.grading feedback $(GRADE_FILTER)
@@ -57,8 +58,8 @@ bench: $(VENV)  ## full-mode cost and quality table of every notebook (+ autogra
 bench-fast: $(VENV)  ## the same in FAST mode (each notebook must stay under 60 s)
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m benchmarks.run --fast $(NOTEBOOKS)
 
-bench-grading: $(VENV)  ## submissions per minute: STUDENTS=2 copies of every solution, JOBS=, FULL=1
-	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m benchmarks.grading --students $(or $(STUDENTS),1) --jobs $(or $(JOBS),1) $(if $(FULL),--full,) $(NOTEBOOKS)
+bench-grading: $(VENV)  ## submissions per minute: STUDENTS=2 copies of every solution, JOBS=, FULL=1, UNSAFE_NO_SANDBOX=1
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m benchmarks.grading --students $(or $(STUDENTS),1) --jobs $(or $(JOBS),1) $(if $(FULL),--full,) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox,) $(NOTEBOOKS)
 
 bench-speedups: $(VENV)  ## ms per training step under each CPU/GPU setting (BUSY=1: one CPU kept busy meanwhile)
 	$(PY) -m benchmarks.speedups --busy $(or $(BUSY),0)

@@ -20,6 +20,9 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "build
 # COURSE_CELL_TIMEOUT so that an infinite loop is cut sooner.
 c.Execute.timeout = int(os.environ.get("COURSE_CELL_TIMEOUT", "600"))
 c.Execute.interrupt_on_timeout = True
+# After a cell's reply, its last output may lag on a busy machine (parallel grading jobs):
+# nbclient's 4 s wait for it failed honest submissions there; 30 s costs nothing otherwise.
+c.Execute.iopub_timeout = 30
 
 # A student who deletes a test cell does not escape it: autograde puts it back and runs it.
 c.OverwriteCells.add_missing_cells = True

@@ -14,10 +14,13 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from scripts import sandbox
 
 REPO = Path(__file__).resolve().parent.parent
 NBGRADER = [sys.executable, "-m", "nbgrader"]
@@ -109,13 +112,16 @@ def _locked(output: str) -> bool:
 
 
 def autograde(root: Path, name: str, student: str = "*", fast: bool = True, cell_timeout: int = 120,
-              memory_gb: float = 4.0, timeout: int | None = None, threads: int | None = None) -> Outcome:
+              memory_gb: float = 4.0, timeout: int | None = None, threads: int | None = None,
+              sandboxed: bool = True, disk_mb: int = sandbox.Limits.disk_mb) -> Outcome:
     """Autograde one submission (or all of an assignment with the glob ``*``), never hanging.
 
     The per-cell timeout cuts infinite loops, the memory limit stops memory bombs, and the
     overall ``timeout`` (default: 20 cells' worth) is the last line of defence. A failure is
     returned as an Outcome, not raised, so a batch goes on to the next submission.
     ``threads`` sets the grading kernel's torch CPU threads (``COURSE_THREADS``).
+    ``sandboxed`` runs the kernel in bubblewrap (scripts/sandbox.py); without bwrap it raises
+    SandboxUnavailable rather than grade unprotected.
     """
     # Each submission gets its own cache and results folders: one student's trained generator
     # or results must never be read while grading another's (or another run at the same time).
@@ -126,11 +132,23 @@ def autograde(root: Path, name: str, student: str = "*", fast: bool = True, cell
     if threads is not None:
         env["COURSE_THREADS"] = str(threads)
     command = [*NBGRADER, "autograde", name, "--student", student, "--force"]
+    timeout = timeout or 20 * cell_timeout
+    with tempfile.TemporaryDirectory(prefix="grading-kernel-") as runtime:
+        if sandboxed:
+            limits = sandbox.Limits(memory_gb, cpu_seconds=timeout, disk_mb=disk_mb)
+            command = [*sandbox.around_nbgrader(Path(runtime)), *command,
+                       *_sandbox_options(private, Path(runtime), env, limits)]
+        return _run_autograde(command, root, env, name, student, timeout, memory_gb)
+
+
+def _run_autograde(command: list[str], root: Path, env: dict, name: str, student: str, timeout: int,
+                   memory_gb: float) -> Outcome:
+    """Run one nbgrader autograde command; retry once after a gradebook lock clash."""
     start = time.perf_counter()
     for attempt in range(2):
         try:
             result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True,
-                                    timeout=timeout or 20 * cell_timeout, preexec_fn=_limit_memory(memory_gb))
+                                    timeout=timeout, preexec_fn=_limit_memory(memory_gb))
         except subprocess.TimeoutExpired:
             return Outcome(student, name, "failed", time.perf_counter() - start, "grading timed out")
         output = result.stdout + result.stderr
@@ -140,6 +158,19 @@ def autograde(root: Path, name: str, student: str = "*", fast: bool = True, cell
     if result.returncode != 0 or "There was an error processing" in output:
         return Outcome(student, name, "failed", seconds, _failure_reason(output))
     return Outcome(student, name, "graded", seconds)
+
+
+def _sandbox_options(private: Path, runtime: Path, env: dict, limits: sandbox.Limits) -> list[str]:
+    """nbgrader options (and ``env`` changes) that start the kernel through scripts/sandbox.py.
+
+    The kernel spec and the ``runtime`` folder (connection file and IPC sockets: no TCP port;
+    a short path, as a socket's path must stay under 108 bytes) are this submission's alone;
+    nbgrader runs with a 1 MB tmpfs there (sandbox.around_nbgrader).
+    """
+    sandbox.write_kernelspec(private / "jupyter", limits)
+    env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(private / "jupyter"), env.get("JUPYTER_PATH")]))
+    return [f"--Execute.kernel_name={sandbox.KERNEL_NAME}", "--KernelManager.transport=ipc",
+            f"--KernelManager.connection_file={runtime / 'kernel.json'}", f"--KernelManager.ip={runtime / 'kernel'}"]
 
 
 def scores(root: Path, name: str, student: str) -> list[CellScore]:
@@ -259,7 +290,35 @@ def feedback(root: Path, pairs: list[tuple[str, str]]) -> list[Path]:
     return made
 
 
-def main(argv: list[str] | None = None) -> int:
+UNSAFE_BANNER = """
+!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+!! UNSAFE: grading WITHOUT the sandbox (UNSAFE_NO_SANDBOX=1 / --unsafe-no-sandbox).          !!
+!! The notebooks run with your rights: they can read solutions/ and the hidden tests, change !!
+!! gradebook.db and other students' work, and use the network. Only for notebooks you trust !!
+!! (your own solutions), never for student submissions.                                     !!
+!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+"""
+
+
+def sandbox_or_stop(unsafe: bool) -> bool:
+    """True to grade sandboxed; with ``unsafe``, False after a loud banner. Raises
+    SandboxUnavailable (with how to install bubblewrap) when the sandbox cannot run."""
+    if unsafe:
+        print(UNSAFE_BANNER, file=sys.stderr, flush=True)
+        return False
+    sandbox.check()
+    return True
+
+
+def _grading_options(parser) -> None:
+    parser.add_argument("--full", action="store_true", help="full mode instead of FAST mode")
+    parser.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default 120 FAST, 600 full)")
+    parser.add_argument("--memory-gb", type=float, default=4.0, help="memory limit of each grading kernel")
+    parser.add_argument("--unsafe-no-sandbox", action="store_true",
+                        help="run student code unsandboxed, with your rights (trusted notebooks only)")
+
+
+def _parser():
     import argparse
 
     parser = argparse.ArgumentParser(description="nbgrader steps of the course")
@@ -271,26 +330,54 @@ def main(argv: list[str] | None = None) -> int:
         one.add_argument("--assignment", default="", help="only this assignment")
         one.add_argument("--student", default="", help="only this student")
         if step == "autograde":
-            one.add_argument("--full", action="store_true", help="full mode instead of FAST mode")
+            _grading_options(one)
             one.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
-            one.add_argument("--cell-timeout", type=int, default=None,
-                             help="seconds per cell (default 120 FAST, 600 full)")
-            one.add_argument("--memory-gb", type=float, default=4.0, help="memory limit of each grading kernel")
-    args = parser.parse_args(argv)
+    one = sub.add_parser("grade-one", help="grade one submission in a scratch course; write the result as JSON")
+    one.add_argument("--student", required=True)
+    one.add_argument("--assignment", required=True)
+    one.add_argument("--notebook", type=Path, help="the submission (default: submitted/<student>/<assignment>/)")
+    one.add_argument("--out", type=Path, required=True, help="the result file, e.g. results/alice-03-dcgan.json")
+    _grading_options(one)
+    merge = sub.add_parser("merge", help="record grade-one results in the gradebook, autograded/ and build/grades.csv")
+    merge.add_argument("results", nargs="+", type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     if args.step == "release":
         names = args.names or assignments()
         release(REPO, names)
         print(f"released {len(names)} assignment(s) into course/: {', '.join(names)}")
+        return 0
+    if args.step == "merge":
+        from scripts import batch_grading
+
+        outcomes = batch_grading.merge(REPO, args.results)
+        print(f"merged {len(outcomes)} result(s); grades: {export_grades(REPO, outcomes)}")
+        return 0
+    if args.step in ("autograde", "grade-one"):
+        try:
+            sandboxed = sandbox_or_stop(args.unsafe_no_sandbox)
+        except sandbox.SandboxUnavailable as error:
+            print(f"Not grading: {error}", file=sys.stderr)
+            return 2
+        options = dict(fast=not args.full, cell_timeout=args.cell_timeout or (600 if args.full else 120),
+                       memory_gb=args.memory_gb, sandboxed=sandboxed)
+    if args.step == "grade-one":
+        from scripts import batch_grading
+
+        notebook = args.notebook or REPO / "submitted" / args.student / args.assignment / f"{args.assignment}.ipynb"
+        result = batch_grading.grade_one(args.student, args.assignment, notebook, args.out, **options)
+        print(f"{result['status']} {args.student}/{args.assignment} in {result['seconds']:.1f} s: {args.out}")
         return 0
     pairs = submissions(REPO, args.assignment, args.student)
     if not pairs:
         print("No submissions found in submitted/<student>/<assignment>/ (collect them first).")
         return 0
     if args.step == "autograde":
-        timeout = args.cell_timeout or (600 if args.full else 120)
         start = time.perf_counter()
-        outcomes = autograde_all(REPO, pairs, jobs=args.jobs, fast=not args.full, cell_timeout=timeout,
-                                 memory_gb=args.memory_gb)
+        outcomes = autograde_all(REPO, pairs, jobs=args.jobs, **options)
         minutes = (time.perf_counter() - start) / 60
         failed = sum(o.status != "graded" for o in outcomes)
         print(f"graded {len(outcomes) - failed}/{len(outcomes)} submissions in {minutes:.1f} min "
