@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 from scripts import grading
+from scripts.nbval_outputs import is_checked
 from conftest import REPO
 
 ASSIGNMENTS = grading.assignments()
@@ -52,6 +53,36 @@ def test_autograded_points(name):
     assert points > 0, "no autograded cells"
     if name != "00-setup":
         assert points >= 3, "at least 3 autograded points per notebook after 00"
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_only_output_checked_cells_store_outputs(name):
+    """nbval compares a tagged cell with its saved output, and silently skips one saved without it."""
+    notebook = nbformat.read(REPO / "solutions" / name / f"{name}.ipynb", as_version=4)
+    for number, cell in enumerate(c for c in notebook.cells if c.cell_type == "code"):
+        if is_checked(cell):
+            assert cell.outputs and cell.execution_count, \
+                f"Cell {number} is output-checked but holds no expected output: make expected-outputs NOTEBOOKS={name}"
+        else:
+            assert not cell.outputs, f"Cell {number} holds outputs: commit solutions without them"
+
+
+def test_sanitizers_blank_what_changes_between_runs():
+    from nbval.plugin import get_sanitize_patterns
+
+    patterns = get_sanitize_patterns((REPO / "tests" / "nbval-sanitize.cfg").read_text())
+
+    def sanitize(text):
+        for regex, replace in patterns:
+            text = re.sub(regex, replace, text)
+        return text
+
+    assert sanitize("<Net object at 0x7f3a2c1d5e80>") == "<Net object at 0xADDRESS>"
+    assert sanitize("saved /tmp/nbval-x1/03-dcgan/results/03-dcgan.json") == "saved /PATH"
+    assert sanitize("trained in 12.3 s (0:01:05), 850 ms per step") == "trained in TIME (TIME), TIME per step"
+    assert sanitize("device: cpu (2 CPU threads)") == "device: cpu (N CPU threads)"
+    kept = "kernel 3: output (14, 14), 542,275 parameters; 59 to 1; 11.0%  melanoma; see utils/data.py"
+    assert sanitize(kept) == kept
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
