@@ -46,7 +46,7 @@ def pytest_collection_modifyitems(items):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item):
-    """Start each notebook's kernel (nbval does so with its first cell) in the grading environment."""
+    """Start each notebook's kernel (nbval does so with its first cell) with the test settings."""
     if not isinstance(item, IPyNbCell) or item.parent.kernel is not None:
         return (yield)
     scratch = Path(item.config.stash[_SCRATCH].name) / item.parent.path.stem
@@ -62,10 +62,11 @@ def pytest_runtest_call(item):
     warning, a progress bar) and partial credit for a number as the cell's result.
     """
     result = yield
-    nbgrader = item.cell.metadata.get("nbgrader", {}) if isinstance(item, IPyNbCell) else {}
-    if nbgrader.get("grade") and not nbgrader.get("solution"):
-        from nbgrader.utils import determine_grade  # imported here: nbgrader takes seconds to import
+    if not isinstance(item, IPyNbCell):
+        return result
+    from nbgrader.utils import determine_grade, is_grade, is_solution  # here: nbgrader takes seconds to import
 
+    if is_grade(item.cell) and not is_solution(item.cell):
         score, points = determine_grade(NotebookNode({**item.cell, "outputs": item.test_outputs}))
         if score < points:
             printed = "".join(o.get("text", "") or str(o.get("data", "")) for o in item.test_outputs)

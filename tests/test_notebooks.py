@@ -13,6 +13,7 @@ import re
 
 import nbformat
 import pytest
+from nbgrader.utils import is_grade, is_solution
 
 from scripts import grading
 from scripts.nbval_outputs import is_checked
@@ -48,8 +49,7 @@ def test_there_are_notebooks():
 def test_autograded_points(name):
     """nbval checks that the solution earns every autograded point; here, that there are some."""
     notebook = nbformat.read(REPO / "solutions" / name / f"{name}.ipynb", as_version=4)
-    grade_cells = [c.metadata.nbgrader for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")]
-    points = sum(g.get("points", 0) for g in grade_cells if not g.get("solution"))
+    points = sum(c.metadata.nbgrader.points for c in notebook.cells if is_grade(c) and not is_solution(c))
     assert points > 0, "no autograded cells"
     if name != "00-setup":
         assert points >= 3, "at least 3 autograded points per notebook after 00"
