@@ -13,7 +13,7 @@ ifneq ($(wildcard $(SHARED_DATA)/tabular),)
 export COURSE_DATA_ROOT ?= $(SHARED_DATA)
 endif
 
-.PHONY: lab lab-instructor binder-url data-figure run test release autograde feedback bench bench-fast bench-grading bench-speedups clean
+.PHONY: lab lab-instructor binder-url data-figure run test check expected-outputs release autograde feedback bench bench-fast bench-grading bench-speedups clean
 
 $(VENV): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,14 @@ data-figure: $(VENV)  ## build/figures/data-sources.png: the course's image data
 run: $(VENV)  ## execute every solution notebook headless into build/, one summary line each
 	$(PY) -m scripts.run_notebooks $(if $(FAST),--fast,) $(NOTEBOOKS)
 
-test: $(VENV)  ## the whole test suite (FAST mode notebooks, grading pipeline, units)
+test: $(VENV)  ## the whole test suite: units, every solution notebook cell by cell (nbval, FAST mode), grading pipeline
 	$(PY) -m pytest
+
+check: $(VENV)  ## run solution notebooks cell by cell with nbval, as `make test` does (all, or NOTEBOOKS="03-dcgan 05")
+	$(PY) -m pytest -v $(if $(NOTEBOOKS),$(foreach n,$(NOTEBOOKS),solutions/$(n)*/),solutions)
+
+expected-outputs: $(VENV)  ## store the outputs nbval compares (cells marked NBVAL_CHECK_OUTPUT) in the solutions
+	$(PY) -m scripts.nbval_outputs $(NOTEBOOKS)
 
 release: $(VENV)  ## regenerate course/ from solutions/ with nbgrader (all, or ASSIGNMENTS="03-dcgan ...")
 	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) -m scripts.grading release $(ASSIGNMENTS)

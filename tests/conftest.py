@@ -1,19 +1,11 @@
-"""Shared test set-up: offline data policy, real MedMNIST files when ../shared has them."""
+"""Shared test fixtures. The data policy (offline, real files when ../shared has them) is
+set for every pytest run, notebooks included, by the repository's top-level conftest.py."""
 import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_MEDMNIST = REPO.parent / "shared" / "data" / "medmnist"
-SHARED_DATA = REPO.parent / "shared" / "data"
-
-# Tests never wait on a network: the download paths are exercised with monkeypatches.
-os.environ.setdefault("COURSE_OFFLINE", "1")
-if SHARED_MEDMNIST.is_dir():
-    os.environ.setdefault("MEDMNIST_ROOT", str(SHARED_MEDMNIST))
-if SHARED_DATA.is_dir():
-    os.environ.setdefault("COURSE_DATA_ROOT", str(SHARED_DATA))
 
 
 def real_medmnist_root() -> Path | None:
