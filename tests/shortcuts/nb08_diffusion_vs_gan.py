@@ -43,7 +43,7 @@ def reverse_step(x_t, eps_hat, t, betas, alpha_bars, noise):
 DDIM = '''
 def ddim_step(x_t, eps_hat, t, t_prev, alpha_bars):
     from monai.networks.schedulers import DDIMScheduler
-    scheduler = DDIMScheduler(num_train_timesteps=len(alpha_bars), clip_sample=False)
+    scheduler = DDIMScheduler(num_train_timesteps=len(alpha_bars))  # clips x0_hat to [-1, 1]
     scheduler.alphas_cumprod, scheduler.final_alpha_cumprod = alpha_bars, torch.tensor(1.0)
     scheduler.num_inference_steps = len(alpha_bars) // (t - t_prev)
     prev, _ = scheduler.step(eps_hat, t, x_t, eta=0.0)
