@@ -80,6 +80,21 @@ def image_translation(r):
     return f"{r.get('degradation', '?')}: {restorers}"
 
 
+def diffusion_vs_gan(r):
+    models = r.get("models", {})
+
+    def one(name):
+        m = models.get(name, {})
+        return (f"{name} FD {_num(m.get(r.get('feature_extractor', 'FD')))} P/R {_num(m.get('precision'), 2)}/"
+                f"{_num(m.get('recall'), 2)} memo {_num(m.get('memorization ratio'), 2)} attack "
+                f"{_num(m.get('attack AUC'), 2)} TSTR {_num(m.get('TSTR balanced acc'), 2)} "
+                f"sample {_num(m.get('sample s / 64'), 2)} s/64")
+
+    return (f"{_num(r.get('train_cpu_seconds_each'), 0)} CPU s each; FD floor {_num(r.get('fd_floor'))}, noise "
+            f"{_num(r.get('fd_noise'))}; {one('DCGAN')}; {one('DDPM')}; train-real TSTR "
+            f"{_num(_get(r, 'train_real', 'balanced_accuracy'), 2)}")
+
+
 def synthetic_ehr(r):
     return (f"{r.get('table', '?')}: TSTR AUC {_num(r.get('tstr_auc'))} vs TRTR {_num(r.get('trtr_auc'))}; "
             f"mean abs. correlation gap {_num(r.get('mean_abs_correlation_gap'))}")
@@ -107,8 +122,9 @@ def validation(r):
 # Keyed by topic (the notebook's name without its number), so renumbering keeps the headlines.
 HEADLINES = {"setup": setup, "data-bottleneck": data_bottleneck, "adversarial-game": adversarial_game,
              "dcgan": dcgan, "evaluating-synthetic-images": evaluating, "conditional-gan-augmentation": conditional_gan,
-             "breast-imaging": breast_imaging, "image-translation": image_translation, "synthetic-ehr": synthetic_ehr,
-             "privacy": privacy, "bias": bias, "validation-ethics": validation}
+             "breast-imaging": breast_imaging, "image-translation": image_translation,
+             "diffusion-vs-gan": diffusion_vs_gan, "synthetic-ehr": synthetic_ehr, "privacy": privacy, "bias": bias,
+             "validation-ethics": validation}
 
 
 def headline(notebook: str, results: dict) -> str:

@@ -201,6 +201,24 @@ def test_train_gan_snapshots_fixed_noise():
     assert not torch.equal(history.snapshots[0], history.snapshots[1])
 
 
+def test_train_gan_stops_when_its_cpu_budget_is_spent(monkeypatch):
+    clock = iter(range(10**6))  # a fake CPU clock: one second per reading
+    monkeypatch.setattr(T.time, "process_time", lambda: float(next(clock)))
+    G, D = small_dcgan()
+    history = train_gan(G, D, image_loader(), epochs=10**6, latent_dim=8, conditional=True,
+                        progress=False, seed=0, cpu_seconds=5)
+    assert 1 <= len(history["d_loss"]) <= 5, "one batch per budget second at most, then stop mid-epoch"
+
+
+def test_train_gan_cpu_budget_on_the_real_clock_and_bad_budgets():
+    G, D = MLPGenerator(latent_dim=4, hidden=16), MLPDiscriminator(hidden=16)
+    history = train_gan(G, D, gaussian_loader(n=128), epochs=10**6, latent_dim=4, progress=False,
+                        seed=0, cpu_seconds=0.3)
+    assert len(history["d_loss"]) > 0
+    with pytest.raises(ValueError, match="cpu_seconds"):
+        train_gan(G, D, gaussian_loader(n=128), epochs=1, latent_dim=4, progress=False, cpu_seconds=0)
+
+
 def test_train_gan_conditional_needs_labels():
     G, D = small_dcgan()
     unlabeled = DataLoader(torch.rand(8, 1, 28, 28), batch_size=4)

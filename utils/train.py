@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -336,7 +337,8 @@ def train_gan(G: nn.Module, D: nn.Module, loader, *, epochs: int, latent_dim: in
               lr_g: float = 2e-4, lr_d: float = 2e-4, betas=(0.5, 0.999), n_critic: int = 1,
               gp_weight: float = 10.0, conditional: bool = False, device=None,
               max_batches: int | None = None, snapshot_noise=None, checkpoint=None,
-              progress: bool = True, seed: int | None = None, opt_g=None, opt_d=None) -> History:
+              progress: bool = True, seed: int | None = None, opt_g=None, opt_d=None,
+              cpu_seconds: float | None = None) -> History:
     """Train a GAN and return its History.
 
     Every batch updates D once; G is updated every ``n_critic``-th D step, so with
@@ -346,9 +348,15 @@ def train_gan(G: nn.Module, D: nn.Module, loader, *, epochs: int, latent_dim: in
     gradient penalty (weight ``gp_weight``); pair it with a discriminator without
     BatchNorm. ``conditional=True`` passes each batch's labels to G and D, and
     ``snapshot_noise`` is then a ``(z, labels)`` tuple. With ``checkpoint`` set, the
-    run saves after every epoch and resumes from that file when it exists.
+    run saves after every epoch and resumes from that file when it exists. ``cpu_seconds``
+    stops training, mid-epoch if need be, once this process has used that much CPU time
+    (``time.process_time``), so models given the same budget are compared at equal cost;
+    ``epochs`` is then an upper bound.
     """
     _check_kind(loss)
+    if cpu_seconds is not None and cpu_seconds <= 0:
+        raise ValueError(f"cpu_seconds must be > 0, got {cpu_seconds}.")
+    deadline = None if cpu_seconds is None else time.process_time() + cpu_seconds
     if n_critic < 1:
         raise ValueError(f"n_critic must be >= 1, got {n_critic}.")
     if seed is not None:
@@ -368,6 +376,8 @@ def train_gan(G: nn.Module, D: nn.Module, loader, *, epochs: int, latent_dim: in
     bar = tqdm(range(start, epochs), desc="GAN", initial=start, total=epochs, disable=not progress)
     for epoch in bar:
         for batch in _batches(loader, cap):
+            if deadline is not None and time.process_time() >= deadline:
+                break
             real, labels = _split_batch(batch)
             if conditional and labels is None:
                 raise ValueError("conditional=True needs a loader that yields (inputs, labels).")
@@ -382,6 +392,8 @@ def train_gan(G: nn.Module, D: nn.Module, loader, *, epochs: int, latent_dim: in
             save_checkpoint(checkpoint, G=G, D=D, opt_g=opt_g, opt_d=opt_d, history=history,
                             epoch=epoch + 1, rng=_rng_state())
         bar.set_postfix({k: f"{history.last(k):.3f}" for k in ("d_loss", "g_loss") if k in history})
+        if deadline is not None and time.process_time() >= deadline:
+            break
     return history
 
 
