@@ -229,3 +229,17 @@ def test_any_csv_with_a_schema(tmp_path):
         load_table(path, schema=bad)
     with pytest.raises(ValueError, match="Unknown table"):
         load_table("mimic")
+
+
+def test_csv_schema_given_as_a_dict(tmp_path):
+    """Notebooks receive TABLE_SCHEMA from papermill as a plain dict with lists."""
+    path = tmp_path / "cohort.csv"
+    path.write_text("age,sex,outcome\n50,F,1\n60,M,0\n")
+    table = load_table(path, schema={"continuous": ["age"], "categorical": ["sex"], "target": "outcome",
+                                     "positive": 1, "sensitive": "sex"})
+    assert table.schema.continuous == ("age",) and table.schema.features == ["age", "sex"]
+    with pytest.raises(ValueError, match="unknown keys \\['sensitve'\\]"):
+        load_table(path, schema={"continuous": ["age"], "categorical": [], "target": "outcome", "positive": 1,
+                                 "sensitve": "sex"})
+    with pytest.raises(ValueError, match="lacks \\['positive'\\]"):
+        load_table(path, schema={"continuous": ["age"], "categorical": [], "target": "outcome"})

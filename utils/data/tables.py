@@ -41,6 +41,21 @@ class TableSchema:
     def features(self) -> list[str]:
         return [c for c in self.continuous + self.categorical if c not in self.leaky]
 
+    @classmethod
+    def from_mapping(cls, spec) -> "TableSchema":
+        """A schema from a plain dict (papermill's ``-y 'TABLE_SCHEMA: {...}'``); lists become tuples."""
+        if isinstance(spec, cls):
+            return spec
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(spec) - known)
+        if unknown:
+            raise ValueError(f"TABLE_SCHEMA has unknown keys {unknown}; use only {sorted(known)}.")
+        lacking = sorted({"continuous", "categorical", "target", "positive"} - set(spec))
+        if lacking:
+            raise ValueError(f"TABLE_SCHEMA lacks {lacking}: name the continuous and categorical columns, "
+                             "the target column and its positive value.")
+        return cls(**{k: tuple(v) if isinstance(v, (list, tuple)) else v for k, v in spec.items()})
+
     def check(self, frame: pd.DataFrame) -> None:
         """Raise a clear error when the frame lacks a column the schema names."""
         named = set(self.continuous + self.categorical + self.leaky + (self.target,))
@@ -251,8 +266,9 @@ def standin_table(name: str, spec: TableSpec, seed: int = 0) -> pd.DataFrame:
 
 
 @timed("data loading")
-def load_table(name: str | os.PathLike, schema: TableSchema | None = None) -> Table:
-    """Load a clinical table by name (``TABLES``) or any CSV path with a ``schema``."""
+def load_table(name: str | os.PathLike, schema: TableSchema | dict | None = None) -> Table:
+    """Load a clinical table by name (``TABLES``) or any CSV path with a ``schema`` (a
+    ``TableSchema`` or the equivalent dict, as notebooks receive it from papermill)."""
     if schema is not None or str(name).endswith(".csv"):
         if schema is None:
             raise ValueError(f"{name} is a CSV path: pass schema=TableSchema(...) naming its columns.")
@@ -260,6 +276,7 @@ def load_table(name: str | os.PathLike, schema: TableSchema | None = None) -> Ta
         if not path.is_file():
             raise DataNotFoundError(f"CSV file {path} does not exist.")
         frame = _read_csv(path)
+        schema = TableSchema.from_mapping(schema)
         schema.check(frame)
         return Table(path.stem, frame, schema, "real", str(path))
     if name not in TABLES:
